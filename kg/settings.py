@@ -1,0 +1,52 @@
+"""Settings: the shipped kg/default.cfg, then a user file, then command-line overrides."""
+
+from __future__ import annotations
+
+import configparser
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import ConfigError
+
+DEFAULT_CONFIG = Path(__file__).with_name("default.cfg")
+
+
+@dataclass(frozen=True)
+class Settings:
+    base_iri: str
+    min_confidence: float
+    models: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+def load_settings(user_file: str | Path | None = None, **overrides) -> Settings:
+    """Read the defaults, then ``user_file`` (only the keys it sets), then non-None overrides."""
+    parser = configparser.ConfigParser()
+    parser.read(DEFAULT_CONFIG, encoding="utf-8")
+    if user_file is not None:
+        path = Path(user_file)
+        if not path.is_file():
+            raise ConfigError(f"config file not found: {path}")
+        try:
+            parser.read(path, encoding="utf-8")
+        except configparser.Error as exc:
+            raise ConfigError(f"config file {path} is malformed: {exc}") from exc
+    try:
+        base_iri = parser.get("graph", "base_iri")
+        min_confidence = parser.getfloat("build", "min_confidence")
+    except (configparser.Error, ValueError) as exc:
+        raise ConfigError(f"bad setting: {exc}") from exc
+    models = {
+        lang: tuple(m.strip() for m in value.split(",") if m.strip())
+        for lang, value in parser.items("models")
+    }
+    if overrides.get("base_iri") is not None:
+        base_iri = overrides["base_iri"]
+    if overrides.get("min_confidence") is not None:
+        min_confidence = float(overrides["min_confidence"])
+    if not base_iri.endswith(("/", "#")):
+        base_iri += "/"
+    if not base_iri.startswith(("http://", "https://", "urn:")):
+        raise ConfigError(f"base IRI must start with http://, https:// or urn: (got {base_iri!r})")
+    if not 0.0 <= min_confidence <= 1.0:
+        raise ConfigError(f"min_confidence must be within [0, 1] (got {min_confidence})")
+    return Settings(base_iri=base_iri, min_confidence=min_confidence, models=models)
