@@ -1,0 +1,610 @@
+"""Reading articles from .txt, .html and .jsonl files, and cleaning scraping junk out of them.
+
+``read_articles`` streams: it holds one file (or one JSONL line) at a time, never the corpus.
+Inputs that yield nothing are reported through ``on_skip`` with a one-line reason; only a
+path that does not exist at all raises.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+
+from .errors import InputError
+from .types import Article, Skipped
+
+TEXT_SUFFIXES = (".txt",)
+HTML_SUFFIXES = (".html", ".htm")
+JSONL_SUFFIXES = (".jsonl",)
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + JSONL_SUFFIXES
+
+MAX_TITLE_CHARS = 200
+CP1252_WARNING = "decoded as cp1252"
+
+# --------------------------------------------------------------------------------------------
+# Junk patterns (data). Each line pattern must match a whole line (after stripping), so an
+# ordinary sentence that merely mentions cookies or sharing inside a paragraph is kept.
+
+_I = re.IGNORECASE
+
+# Inline markers left by ad plugins: [ad_1], [ad], [ads], [advertisement], [Anzeige] ...
+AD_MARKERS: tuple[re.Pattern[str], ...] = (
+    re.compile(
+        r"[ \t]*\[\s*(?:ad|ads|advert|advertisement|advertising|sponsored|anzeige|werbung|"
+        r"publicit[ée]|pub)(?:[\s_-]*\d+)?\s*\]",
+        _I,
+    ),
+)
+
+# A line that starts a comment form: it and everything after it is dropped.
+COMMENT_FOOTERS: tuple[re.Pattern[str], ...] = (
+    # en
+    re.compile(r"^(?:leave|post|add|write) a (?:comment|reply)\b.{0,40}$", _I),
+    # fr
+    re.compile(r"^(?:laisser|laissez|ajouter|écrire) un commentaire\b.{0,40}$", _I),
+    re.compile(r"^(?:laisser|laissez) une réponse\b.{0,40}$", _I),
+    # de
+    re.compile(r"^(?:kommentar verfassen|kommentar schreiben|schreibe(?:n sie)? einen kommentar|"
+               r"hinterlasse(?:n sie)? einen kommentar)\b.{0,40}$", _I),
+)
+
+# Whole lines that are junk wherever they appear.
+JUNK_LINES: tuple[re.Pattern[str], ...] = (
+    # comment-form boilerplate, en / fr / de
+    re.compile(r"^your e-?mail address will not be published\b.{0,120}$", _I),
+    re.compile(r"^required fields are marked\s*\*?.{0,5}$", _I),
+    re.compile(r"^votre adresse (?:e-?mail|électronique|de messagerie) ne sera pas publiée\b"
+               r".{0,120}$", _I),
+    re.compile(r"^les champs obligatoires sont (?:indiqués|marqués) (?:avec|par)\s*\*?.{0,5}$",
+               _I),
+    re.compile(r"^deine e-?mail-adresse wird nicht veröffentlicht\b.{0,120}$", _I),
+    re.compile(r"^ihre e-?mail-adresse wird nicht veröffentlicht\b.{0,120}$", _I),
+    re.compile(r"^erforderliche felder sind mit\s*\*?\s*markiert.{0,5}$", _I),
+    # cookie banners, en / fr / de: a line that opens with the banner sentence or is a
+    # short consent button / settings link
+    re.compile(r"^(?:we|this (?:web)?site|our (?:web)?site) uses? cookies\b.{0,600}$", _I),
+    re.compile(r"^by (?:continuing to )?(?:use|using|brows(?:e|ing)) (?:this|our) (?:web)?site\b"
+               r".{0,300}\bcookies\b.{0,300}$", _I),
+    re.compile(r"^(?:accept|allow|reject|refuse|manage)(?: all)? cookies\b.{0,80}$", _I),
+    re.compile(r"^cookie (?:settings|preferences|policy)\b.{0,80}$", _I),
+    re.compile(r"^(?:nous utilisons des cookies|ce site (?:web |internet )?utilise des cookies)\b"
+               r".{0,600}$", _I),
+    re.compile(r"^en poursuivant (?:votre )?navigation\b.{0,300}\bcookies\b.{0,300}$", _I),
+    re.compile(r"^(?:accepter|refuser|gérer|paramétrer)(?: tous)? les cookies\b.{0,80}$", _I),
+    re.compile(r"^(?:paramètres|gestion|politique) (?:des|de) cookies\b.{0,80}$", _I),
+    re.compile(r"^(?:wir (?:verwenden|nutzen|setzen) cookies|diese (?:web)?(?:seite|site) "
+               r"(?:verwendet|nutzt) cookies)\b.{0,600}$", _I),
+    re.compile(r"^durch die (?:weitere )?nutzung (?:dieser|der|unserer) (?:web)?(?:seite|site)\b"
+               r".{0,300}\bcookies\b.{0,300}$", _I),
+    re.compile(r"^(?:alle )?cookies (?:akzeptieren|zulassen|ablehnen)\b.{0,80}$", _I),
+    re.compile(r"^cookie-(?:einstellungen|richtlinie)\b.{0,80}$", _I),
+    # share bars, optionally followed by network names only
+    re.compile(
+        r"^(?:share(?: this(?: article| story| post| page)?)?|share on|"
+        r"partager(?: cet article| sur)?|partagez(?: cet article)?|"
+        r"teilen|jetzt teilen|artikel teilen|diesen artikel teilen)"
+        r"\s*:?\s*(?:(?:facebook|twitter|x|linkedin|whatsapp|e-?mail|pinterest|reddit|telegram|"
+        r"xing|threads|bluesky|print|imprimer|drucken|copy link|lien|link)\s*[,|•·/-]?\s*)*$",
+        _I,
+    ),
+    re.compile(r"^(?:click to share on|cliquez pour partager sur|klicken, um (?:auf|über)) "
+               r"[\w.]+.{0,60}$", _I),
+    # lone markers
+    re.compile(r"^\*+$"),
+    re.compile(r"^(?:advertisement|publicité|anzeige|werbung)$", _I),
+)
+
+_BLANK_RUNS = re.compile(r"\n(?:[ \t]*\n){2,}")
+_TRAILING_SPACE = re.compile(r"[ \t]+$", re.MULTILINE)
+
+
+def clean_text(text: str) -> str:
+    """Remove scraping junk (ad markers, comment forms, cookie and share lines) from ``text``.
+
+    Line based and conservative: a line is dropped only when the whole line is junk, and a
+    comment-form heading ("Leave a comment", "Laisser un commentaire", "Kommentar verfassen")
+    cuts the text there. Runs of 3+ blank lines collapse to one blank line; leading and
+    trailing white space is trimmed. Offsets computed later refer to the returned string.
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+    kept: list[str] = []
+    for line in text.split("\n"):
+        if line.strip():
+            for marker in AD_MARKERS:
+                line = marker.sub("", line)
+            if not line.strip():
+                continue  # the line held nothing but ad markers
+        stripped = line.strip()
+        if stripped and any(p.match(stripped) for p in COMMENT_FOOTERS):
+            break
+        if stripped and any(p.match(stripped) for p in JUNK_LINES):
+            continue
+        kept.append(line)
+    cleaned = _TRAILING_SPACE.sub("", "\n".join(kept))
+    cleaned = _BLANK_RUNS.sub("\n\n", cleaned)
+    return cleaned.strip()
+
+
+# --------------------------------------------------------------------------------------------
+# Decoding
+
+
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def _looks_binary(data: bytes) -> bool:
+    """NUL bytes (unless UTF-16 with a BOM), or many control characters in the first 8 KB."""
+    if data.startswith(_UTF16_BOMS):
+        try:
+            data.decode("utf-16")
+            return False
+        except UnicodeDecodeError:
+            return True
+    if b"\x00" in data:
+        return True
+    sample = data[:8192]
+    if not sample:
+        return False
+    controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13))
+    return controls / len(sample) > 0.05
+
+
+def _decode(data: bytes) -> tuple[str, tuple[str, ...]]:
+    """UTF-8 (BOM stripped), else cp1252 (latin-1 for its five undefined bytes) with a warning."""
+    if data.startswith(_UTF16_BOMS):
+        return data.decode("utf-16"), ()
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8"), ()
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), (CP1252_WARNING,)
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), (CP1252_WARNING,)
+
+
+def _mostly_text(text: str) -> bool:
+    """At most 5% control, unassigned or replacement characters in the first 64K characters."""
+    text = text[:65536]
+    if not text:
+        return True
+    odd = sum(
+        1
+        for c in text
+        if (unicodedata.category(c) in ("Cc", "Co", "Cs", "Cn") and c not in "\t\n\r\f")
+        or c == "\ufffd"
+    )
+    return odd / len(text) <= 0.05
+
+
+# --------------------------------------------------------------------------------------------
+# HTML extraction
+
+DROP_TAGS = frozenset(
+    "script style noscript nav header footer aside form iframe svg button template "
+    "select textarea canvas object embed dialog".split()
+)
+BLOCK_TAGS = frozenset(
+    "p div section article main h1 h2 h3 h4 h5 h6 li ul ol dl dt dd tr td th table "
+    "blockquote pre figure figcaption hr address body".split()
+)
+VOID_TAGS = frozenset(
+    "area base br col embed hr img input link meta source track wbr param keygen".split()
+)
+# Tags whose class/id is checked for boilerplate names; containers such as article, main and
+# body are not (WordPress puts "tag-social" and the like on the article element itself).
+CLASS_CHECKED_TAGS = frozenset("div section ul ol li p span aside nav figure table dl".split())
+BOILERPLATE_CLASS = re.compile(
+    r"(?:^|[\s_-])(?:nav|navbar|navigation|menu|breadcrumbs?|cookies?|consent|gdpr|banner|"
+    r"comments?|comment-respond|respond|share|sharing|sharedaddy|social|related|"
+    r"advert|advertisement|ads?|adslot|sponsored|promo|newsletter|subscribe|sidebar|"
+    r"popup|modal|outbrain|taboola)(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+_IMPLICIT_CLOSERS = {"p": {"p"}, "li": {"li"}, "dt": {"dt", "dd"}, "dd": {"dt", "dd"},
+                     "tr": {"tr"}, "td": {"td", "th"}, "th": {"td", "th"}, "option": {"option"}}
+_SPACE_RUN = re.compile(r"\s+")
+
+
+class _ArticleHTMLParser(HTMLParser):
+    """Collects blocks of visible text, separately for the whole body and for article/main."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.drop_depth: int | None = None  # stack length at which a dropped element opened
+        self.loose_drop_depth: int | None = None  # same, ignoring class/id (fallback text)
+        self.article_depth: int | None = None
+        self.main_depth: int | None = None
+        self.blocks: dict[str, list[str]] = {"body": [], "loose": [], "article": [], "main": []}
+        self.current: dict[str, list[str]] = {key: [] for key in self.blocks}
+        self.articles: list[list[str]] = []  # blocks of each top-level <article>
+        self.in_title = False
+        self.title_parts: list[str] = []
+        self.in_h1 = False
+        self.h1_parts: list[str] = []
+        self.seen_h1 = False
+        self.url = ""
+        self.canonical = ""
+        self.published = ""
+        self.time_datetime = ""
+        self.lang = ""
+
+    # -- structure ---------------------------------------------------------------------------
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attr = {k.lower(): (v or "") for k, v in attrs}
+        self._metadata(tag, attr)
+        if tag in BLOCK_TAGS:
+            self._flush()
+        elif tag == "br":
+            self._line_break()
+        if tag in VOID_TAGS:
+            return
+        closers = _IMPLICIT_CLOSERS.get(tag)
+        if closers and self.stack and self.stack[-1] in closers:
+            self._pop_to(len(self.stack) - 1)
+        self.stack.append(tag)
+        depth = len(self.stack)
+        hidden = "hidden" in attr or attr.get("aria-hidden") == "true"
+        by_tag = tag in DROP_TAGS or hidden
+        by_class = tag in CLASS_CHECKED_TAGS and any(
+            BOILERPLATE_CLASS.search(attr.get(name, "")) for name in ("class", "id")
+        )
+        if self.drop_depth is None and (by_tag or by_class):
+            self.drop_depth = depth
+        if self.loose_drop_depth is None and by_tag:
+            self.loose_drop_depth = depth
+        if tag == "article" and self.article_depth is None and self.drop_depth is None:
+            self._flush()
+            self.article_depth = depth
+            self.blocks["article"] = []
+            self.articles.append(self.blocks["article"])
+        if (tag == "main" or attr.get("role") == "main") and self.main_depth is None \
+                and self.drop_depth is None:
+            self.main_depth = depth
+        if tag == "title" and not self.title_parts and "svg" not in self.stack:
+            self.in_title = True
+        if tag == "h1" and not self.seen_h1 and self.drop_depth is None:
+            self.in_h1 = True
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attr = {k.lower(): (v or "") for k, v in attrs}
+        self._metadata(tag, attr)
+        if tag in BLOCK_TAGS:
+            self._flush()
+        elif tag == "br":
+            self._line_break()
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in BLOCK_TAGS:
+            self._flush()
+        if tag == "title":
+            self.in_title = False
+        if tag == "h1" and self.in_h1:
+            self.in_h1 = False
+            self.seen_h1 = True
+        for index in range(len(self.stack) - 1, -1, -1):
+            if self.stack[index] == tag:
+                self._pop_to(index)
+                break
+
+    def _pop_to(self, index: int) -> None:
+        """Close every open element from ``index`` up (unclosed children included)."""
+        if any(t in BLOCK_TAGS for t in self.stack[index:]):
+            self._flush()
+        del self.stack[index:]
+        depth = len(self.stack)
+        if self.drop_depth is not None and self.drop_depth > depth:
+            self.drop_depth = None
+        if self.loose_drop_depth is not None and self.loose_drop_depth > depth:
+            self.loose_drop_depth = None
+        if self.article_depth is not None and self.article_depth > depth:
+            self.article_depth = None
+        if self.main_depth is not None and self.main_depth > depth:
+            self.main_depth = None
+
+    # -- text --------------------------------------------------------------------------------
+    def _line_break(self) -> None:
+        for parts in self.current.values():
+            parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        data = _SPACE_RUN.sub(" ", data)
+        if self.in_title:
+            self.title_parts.append(data)
+            return
+        if "head" in self.stack and "body" not in self.stack:
+            return
+        if self.in_h1:
+            self.h1_parts.append(data)
+        if self.loose_drop_depth is None:
+            self.current["loose"].append(data)
+        if self.drop_depth is not None:
+            return
+        self.current["body"].append(data)
+        if self.article_depth is not None:
+            self.current["article"].append(data)
+        if self.main_depth is not None:
+            self.current["main"].append(data)
+
+    def _flush(self) -> None:
+        for key, parts in self.current.items():
+            if parts:
+                lines = (_SPACE_RUN.sub(" ", line).strip() for line in "".join(parts).split("\n"))
+                block = "\n".join(line for line in lines if line)
+                if block:
+                    self.blocks[key].append(block)
+                parts.clear()
+
+    # -- metadata ----------------------------------------------------------------------------
+    def _metadata(self, tag: str, attr: dict[str, str]) -> None:
+        if tag == "html" and attr.get("lang"):
+            self.lang = attr["lang"]
+        elif tag == "meta":
+            key = (attr.get("property") or attr.get("name") or attr.get("itemprop") or "").lower()
+            content = attr.get("content", "").strip()
+            if key == "og:url" and content and not self.url:
+                self.url = content
+            elif key in ("article:published_time", "datepublished", "date", "pubdate") \
+                    and content and not self.published:
+                self.published = content
+        elif tag == "link" and "canonical" in attr.get("rel", "").lower().split():
+            self.canonical = self.canonical or attr.get("href", "").strip()
+        elif tag == "time" and attr.get("datetime") and not self.time_datetime:
+            self.time_datetime = attr["datetime"].strip()
+
+    def result(self) -> tuple[str, str, str, str, str]:
+        """(text, title, url, published, lang) once the whole document was fed."""
+        self._flush()
+        # Several <article> elements (teasers, comments): the longest is the story.
+        longest = max(self.articles, key=lambda b: sum(map(len, b)), default=[])
+        text_blocks = longest or self.blocks["main"] or self.blocks["body"] or self.blocks["loose"]
+        title = _SPACE_RUN.sub(" ", "".join(self.title_parts)).strip()
+        if not title:
+            title = _SPACE_RUN.sub(" ", "".join(self.h1_parts)).strip()
+        return (
+            "\n\n".join(text_blocks),
+            title,
+            self.url or self.canonical,
+            self.published or self.time_datetime,
+            self.lang,
+        )
+
+
+def extract_html(markup: str) -> tuple[str, str, str, str, str]:
+    """Main text of an HTML page and its metadata: ``(text, title, url, published, lang)``.
+
+    Boilerplate elements (script, nav, header, footer, forms, elements whose class or id names
+    a menu, cookie banner, comment or share box, related links or ads) are dropped. The text of
+    ``<article>`` (the longest one, when there are several), else of ``<main>``, is preferred
+    over the whole body. Blocks become paragraphs separated by a blank line, ``<br>`` a line
+    break. ``text`` is not yet passed through :func:`clean_text`.
+    """
+    parser = _ArticleHTMLParser()
+    parser.feed(markup)
+    parser.close()
+    return parser.result()
+
+
+# --------------------------------------------------------------------------------------------
+# Reading
+
+
+def _normalise_lang(value: str) -> str | None:
+    """Primary language subtag ("de-DE" -> "de"); None for an empty or malformed value."""
+    primary = value.strip().replace("_", "-").split("-")[0].lower()
+    return primary if re.fullmatch(r"[a-z]{2,3}", primary) else None
+
+
+def _title_from_text(text: str) -> str:
+    for line in text.split("\n"):
+        line = line.strip()
+        if line:
+            if len(line) <= MAX_TITLE_CHARS and not line.endswith("."):
+                return line
+            return ""
+    return ""
+
+
+def _is_hidden(name: str) -> bool:
+    return name.startswith(".")
+
+
+def _walk(
+    folder: Path, on_skip: Callable[[Skipped], None], seen: set[Path] | None = None
+) -> Iterator[Path]:
+    """Supported files under ``folder``, recursively, in name order (folders in place).
+
+    Symlinked folders are followed once each, so a link loop cannot recurse forever.
+    """
+    seen = set() if seen is None else seen
+    real = folder.resolve()
+    if real in seen:
+        return
+    seen.add(real)
+    try:
+        with os.scandir(folder) as scan:
+            entries = sorted((e for e in scan if not _is_hidden(e.name)), key=lambda e: e.name)
+    except OSError as exc:
+        on_skip(Skipped(str(folder), f"cannot read folder: {exc.strerror or exc}"))
+        return
+    for entry in entries:
+        if entry.is_dir():
+            yield from _walk(Path(entry.path), on_skip, seen)
+        elif entry.is_file() and entry.name.lower().endswith(SUPPORTED_SUFFIXES):
+            yield Path(entry.path)
+
+
+class _IdRegistry:
+    """Hands out article ids, suffixing "-2", "-3" ... when an id was already used this run."""
+
+    def __init__(self) -> None:
+        self.used: set[str] = set()
+
+    def claim(self, wanted: str) -> str:
+        candidate, n = wanted, 1
+        while candidate in self.used:
+            n += 1
+            candidate = f"{wanted}-{n}"
+        self.used.add(candidate)
+        return candidate
+
+
+def read_articles(
+    paths: Iterable[str | Path],
+    *,
+    lang: str | None = None,
+    on_skip: Callable[[Skipped], None],
+) -> Iterator[Article]:
+    """Stream the articles found in ``paths`` (files or folders), cleaned with :func:`clean_text`.
+
+    Folders are walked recursively in sorted order; hidden files and folders and unsupported
+    extensions inside them are ignored. Supported: ``.txt`` (UTF-8), ``.html``/``.htm`` and
+    ``.jsonl`` (one JSON object a line, ``text`` required; ``id``, ``title``, ``url``,
+    ``published``, ``lang`` optional). Undecodable UTF-8 falls back to cp1252 with a warning on
+    the article. Binary, empty and unsupported inputs and bad JSONL lines go to ``on_skip``.
+
+    ``Article.lang`` is ``lang`` when given, else the language the input declares (``<html
+    lang>``, the JSONL ``lang`` field) reduced to its primary subtag, else None (the caller
+    detects it). Paths are checked up front: a missing path raises :class:`InputError` before
+    anything is read.
+    """
+    if lang is not None:
+        lang = _normalise_lang(lang) or lang
+    if isinstance(paths, (str, Path)):
+        paths = [paths]  # one path, not an iterable of characters
+    resolved = [Path(p) for p in paths]
+    for path in resolved:
+        if not path.exists():
+            raise InputError(f"input path does not exist: {path}")
+    return _read_all(resolved, lang, on_skip)
+
+
+def _read_all(
+    paths: list[Path], lang: str | None, on_skip: Callable[[Skipped], None]
+) -> Iterator[Article]:
+    ids = _IdRegistry()
+    for path in paths:
+        if path.is_dir():
+            for file in _walk(path, on_skip):
+                yield from _read_file(file, lang, on_skip, ids)
+        elif path.name.lower().endswith(SUPPORTED_SUFFIXES):
+            yield from _read_file(path, lang, on_skip, ids)
+        else:
+            on_skip(Skipped(str(path), f"unsupported file type {path.suffix or '(none)'!r}; "
+                                       f"expected one of {', '.join(SUPPORTED_SUFFIXES)}"))
+
+
+def _read_file(
+    path: Path, lang: str | None, on_skip: Callable[[Skipped], None], ids: _IdRegistry
+) -> Iterator[Article]:
+    source = str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        on_skip(Skipped(source, f"cannot read file: {exc.strerror or exc}"))
+        return
+    if _looks_binary(data):
+        on_skip(Skipped(source, "binary file, not text"))
+        return
+    raw, warnings = _decode(data)
+    if not _mostly_text(raw):
+        on_skip(Skipped(source, "binary file, not text"))
+        return
+    if not raw.strip():
+        on_skip(Skipped(source, "empty file"))
+        return
+    suffix = path.suffix.lower()
+    if suffix in JSONL_SUFFIXES:
+        yield from _read_jsonl(path, raw, warnings, lang, on_skip, ids)
+        return
+    title = url = published = ""
+    hint: str | None = None
+    if suffix in HTML_SUFFIXES:
+        body, title, url, published, declared = extract_html(raw)
+        hint = _normalise_lang(declared) if declared else None
+        text = clean_text(body)
+    else:
+        text = clean_text(raw)
+        title = _title_from_text(text)
+    if not text:
+        on_skip(Skipped(source, "no article text left after cleaning"))
+        return
+    yield Article(
+        id=ids.claim(path.stem),
+        source=source,
+        text=text,
+        lang=lang or hint,
+        title=title,
+        url=url,
+        published=published,
+        warnings=warnings,
+    )
+
+
+_OPTIONAL_FIELDS = ("title", "url", "published", "lang")
+
+
+def _read_jsonl(
+    path: Path,
+    raw: str,
+    warnings: tuple[str, ...],
+    lang: str | None,
+    on_skip: Callable[[Skipped], None],
+    ids: _IdRegistry,
+) -> Iterator[Article]:
+    # split on "\n" only: JSON strings may legally hold U+2028 and other line separators
+    for number, line in enumerate(raw.split("\n"), start=1):
+        if not line.strip():
+            continue
+        source = f"{path}:{number}"
+        where = f"{path.name}:{number}"
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            on_skip(Skipped(source, f"{where}: invalid JSON ({exc.msg} at column {exc.colno})"))
+            continue
+        if not isinstance(record, dict):
+            kind = type(record).__name__
+            on_skip(Skipped(source, f"{where}: expected a JSON object, got {kind}"))
+            continue
+        text = record.get("text")
+        if not isinstance(text, str):
+            reason = "missing \"text\"" if text is None else "\"text\" is not a string"
+            on_skip(Skipped(source, f"{where}: {reason}"))
+            continue
+        bad = [
+            k for k in _OPTIONAL_FIELDS
+            if record.get(k) is not None and not isinstance(record[k], str)
+        ]
+        raw_id = record.get("id")
+        if raw_id is not None and (isinstance(raw_id, bool) or not isinstance(raw_id, (str, int))):
+            bad.insert(0, "id")
+        if bad:
+            fields = ", ".join(repr(k) for k in bad)
+            on_skip(Skipped(source, f"{where}: field {fields} must be a string"))
+            continue
+        cleaned = clean_text(text)
+        if not cleaned:
+            on_skip(Skipped(source, f"{where}: empty \"text\""))
+            continue
+        wanted = str(raw_id).strip() if raw_id is not None else ""
+        wanted = wanted or f"{path.stem}-{number}"
+        declared = record.get("lang")
+        yield Article(
+            id=ids.claim(wanted),
+            source=source,
+            text=cleaned,
+            lang=lang or (_normalise_lang(declared) if declared else None),
+            title=(record.get("title") or "").strip(),
+            url=(record.get("url") or "").strip(),
+            published=(record.get("published") or "").strip(),
+            warnings=warnings,
+        )
