@@ -1,0 +1,206 @@
+"""The ``kg`` command: a thin shell over the library. ``main(argv) -> exit code``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from . import __version__
+from .errors import KgError
+
+EXAMPLE_QUERY = """SELECT ?person ?from ?to WHERE {
+  ?p kg:worked_at ?f ; kg:works_at ?t ; rdfs:label ?person .
+  ?f rdfs:label ?from . ?t rdfs:label ?to .
+} ORDER BY ?person"""
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="kg", description="Build a SPARQL-queryable knowledge graph from news articles (en, fr, de).")
+    parser.add_argument("--version", action="version", version=f"kg {__version__}")
+    parser.add_argument("--config", help="settings file overriding kg/default.cfg")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    b = sub.add_parser("build", help="extract facts from articles and write graph.ttl and graph.html")
+    b.add_argument("paths", nargs="+", metavar="PATH", help=".txt, .html/.htm or .jsonl files, or folders of them")
+    b.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    _common_extraction_flags(b)
+    b.add_argument("--base-iri", help="base IRI for entities and articles (default from config)")
+    b.add_argument("--explain-merges", action="store_true", help="list every entity merge with its reason")
+    b.add_argument("--no-html", action="store_true", help="do not write graph.html")
+    b.add_argument("--max-nodes", type=int, help="draw at most this many (most connected) nodes in graph.html")
+    b.add_argument("--example-query", action="store_true", help="print the answer to an example SPARQL query")
+
+    q = sub.add_parser("query", help="run a SPARQL query against a graph file")
+    q.add_argument("graph", metavar="GRAPH", help="a Turtle (or other RDF) file written by kg build")
+    q.add_argument("query", metavar="QUERY", help="query text, @file.rq, or - for standard input")
+    q.add_argument("--format", choices=("table", "csv", "json"), default="table")
+
+    e = sub.add_parser("eval", help="score extraction against gold triples (precision, recall, F1)")
+    e.add_argument("paths", nargs="+", metavar="PATH")
+    e.add_argument("--gold", required=True, help="gold TSV: article, subject, relation, object, evidence")
+    e.add_argument("--aliases", dest="gold_aliases", help="alias TSV: alias, canonical")
+    e.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    e.add_argument("--lang", choices=("en", "fr", "de"))
+    e.add_argument("--min-confidence", type=float)
+
+    sub.add_parser("models", help="which NLP pipeline serves each language, and what is missing")
+
+    v = sub.add_parser("view", help="draw any RDF graph (or a CONSTRUCT query's result) as interactive HTML")
+    v.add_argument("graph", metavar="GRAPH")
+    v.add_argument("--query", help="a CONSTRUCT query (text or @file.rq) selecting what to draw")
+    v.add_argument("--out", required=True, metavar="FILE.html")
+    v.add_argument("--max-nodes", type=int)
+    return parser.parse_args(argv)
+
+
+def _common_extraction_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--lang", choices=("en", "fr", "de"), help="force the language of every article")
+    parser.add_argument("--min-confidence", type=float, help="drop facts below this confidence (0..1)")
+    parser.add_argument("--aliases", help="TSV of alias<TAB>canonical name; overrides automatic merging")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = parse_args(argv)
+    except SystemExit as exc:  # argparse already printed the usage line
+        return int(exc.code or 0)
+    try:
+        return COMMANDS[args.command](args)
+    except KgError as exc:
+        print(f"kg: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("kg: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def _settings(args, **overrides):
+    from .settings import load_settings
+
+    return load_settings(args.config, **overrides)
+
+
+def _aliases(path: str | None) -> dict[str, str]:
+    if not path:
+        return {}
+    from .evaluate import read_aliases
+
+    return read_aliases(path)
+
+
+def cmd_build(args) -> int:
+    from .pipeline import ProgressLine, build, count_inputs
+
+    settings = _settings(args, base_iri=args.base_iri, min_confidence=args.min_confidence)
+    progress = ProgressLine()
+    if progress.enabled:
+        progress.total = count_inputs(args.paths)
+    try:
+        result = build(
+            args.paths, args.out, settings, lang=args.lang, aliases=_aliases(args.aliases),
+            html=not args.no_html, max_nodes=args.max_nodes, progress=progress,
+        )
+    finally:
+        progress.close()
+    report = result.report
+    langs = ", ".join(f"{lang} {n}" for lang, n in sorted(report.by_language.items()))
+    print(f"Built {report.articles_built} of {report.articles_read} articles ({langs}): "
+          f"{report.facts} facts about {report.entities} entities from {report.triples} extracted triples.")
+    for lang, model in sorted(report.models.items()):
+        print(f"  {lang}: {model}")
+    if args.explain_merges:
+        print("Merges:")
+        for merge in result.resolution.merges:
+            print(f"  {merge.alias!r} -> {merge.entity_key}: {merge.reason}")
+    for warning in report.warnings:
+        print(f"warning: {warning}")
+    if report.skipped:
+        print(f"Skipped {len(report.skipped)}:")
+        for item in report.skipped:
+            print(f"  {item.source}: {item.reason}")
+    print(f"Turtle: {report.outputs['turtle']}")
+    if "html" in report.outputs:
+        print(f"HTML:   {report.outputs['html']}")
+    print(f"Report: {report.outputs['report']}")
+    if args.example_query:
+        from .export import load_graph
+        from .query import format_result, run_query
+
+        print("\nWho moved from one company to another?")
+        print(EXAMPLE_QUERY)
+        print(format_result(run_query(load_graph(report.outputs["turtle"]), EXAMPLE_QUERY), "table"))
+    return 0
+
+
+def cmd_query(args) -> int:
+    from .export import load_graph
+    from .query import format_result, read_query_arg, run_query
+
+    text = read_query_arg(args.query, sys.stdin)
+    graph = load_graph(args.graph)
+    print(format_result(run_query(graph, text), args.format))
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from .evaluate import eval_to_json, format_eval, read_gold, score
+    from .pipeline import extract_corpus, filter_facts, resolve_extraction
+
+    gold = read_gold(args.gold)
+    aliases = _aliases(args.gold_aliases)
+    settings = _settings(args, min_confidence=args.min_confidence)
+    extraction = extract_corpus(args.paths, settings, lang=args.lang)
+    facts = filter_facts(resolve_extraction(extraction).facts, settings.min_confidence)
+    predicted = sorted({
+        (t.article_id, f.subject.name, f.relation, f.object.name) for f in facts for t in f.sources
+    })
+    langs = {a.id: a.lang or "und" for a in extraction.articles.values()}
+    result = score(predicted, gold, aliases, langs)
+    if args.json:
+        print(json.dumps(eval_to_json(result), ensure_ascii=False, indent=2))
+    else:
+        print(format_eval(result))
+    return 0
+
+
+def cmd_models(args) -> int:
+    from .nlp import describe_models
+
+    settings = _settings(args)
+    for lang, info in describe_models(settings.models).items():
+        name = info["name"] or "MISSING"
+        print(f"{lang}: {name}")
+        print(f"    licence: {info['licence']}")
+        if info["better_models_not_installed"]:
+            print(f"    preferred but not installed: {', '.join(info['better_models_not_installed'])}")
+        if info["model"] is None:
+            print(f"    install one with: pip install {settings.models[lang][-1].replace('_', '-')}")
+    return 0
+
+
+def cmd_view(args) -> int:
+    from .export import load_graph
+    from .query import read_query_arg, run_query
+    from .viz import write_html
+
+    graph = load_graph(args.graph)
+    if args.query:
+        result = run_query(graph, read_query_arg(args.query, sys.stdin))
+        if result.type not in ("CONSTRUCT", "DESCRIBE"):
+            raise KgError("--query must be a CONSTRUCT or DESCRIBE query (it selects a graph to draw)")
+        graph = result.graph
+    stats = write_html(graph, Path(args.out), title=f"kg: {Path(args.graph).name}", max_nodes=args.max_nodes)
+    print(f"HTML: {args.out} ({stats})")
+    return 0
+
+
+COMMANDS = {"build": cmd_build, "query": cmd_query, "eval": cmd_eval, "models": cmd_models, "view": cmd_view}
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

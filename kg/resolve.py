@@ -1,0 +1,289 @@
+"""Entity resolution: surface mentions from all articles -> one Entity per real-world thing.
+
+Merging, in order: the user's alias file; the place gazetteer (États-Unis, USA, Vereinigte
+Staaten -> United States); case, accents, possessives and elisions (``kg.names.fold``); legal
+suffixes (Siemens AG -> Siemens); German genitives (Amazons -> Amazon, when "Amazon" is known);
+surname-only mentions after a full name in the same article (or a surname only one person in
+the build has); small typos (Bytedace -> ByteDance) between names of the same type. Every merge
+is recorded with its reason.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping
+
+from .mentions import load_gazetteer
+from .names import clean_surface, fold, slug
+from .types import RELATIONS, Entity, Fact, Merge, Triple
+
+
+@dataclass
+class Resolution:
+    facts: list[Fact]
+    entities: list[Entity]
+    merges: list[Merge] = field(default_factory=list)
+    dropped: list[tuple[Triple, str]] = field(default_factory=list)
+
+
+def combine_confidence(values: Iterable[float]) -> float:
+    """Noisy-or: independent sources saying the same thing make it more certain."""
+    remaining = 1.0
+    for value in values:
+        remaining *= 1.0 - max(0.0, min(1.0, value))
+    return round(1.0 - remaining, 3)
+
+
+def resolve_entities(
+    triples: Iterable[Triple],
+    *,
+    aliases: Mapping[str, str] | None = None,
+    type_hints: Mapping[str, str] | None = None,
+    article_people: Mapping[str, Iterable[str]] | None = None,
+) -> Resolution:
+    """Group mentions into entities and triples into facts.
+
+    ``aliases`` maps a spelling to its canonical name (user file; wins over everything).
+    ``type_hints`` maps folded names to a type seen by NER/gazetteer anywhere in the build.
+    ``article_people`` lists full person names per article, for surname back-references.
+    """
+    triples = list(triples)
+    user = {fold(a): clean_surface(c) for a, c in (aliases or {}).items()}
+    gaz = load_gazetteer()
+    hints = dict(type_hints or {})
+    people = {a: [clean_surface(p) for p in names] for a, names in (article_people or {}).items()}
+
+    # 1. the type of each name: majority of its mentions, NER/gazetteer hints counting double
+    votes: dict[str, Counter] = defaultdict(Counter)
+    for t in triples:
+        for m in (t.subject, t.object):
+            votes[_base_key(m.text, user, gaz)][m.type] += 1
+    for name, type_ in hints.items():
+        key = _base_key(name, user, gaz)
+        if key in votes:
+            votes[key][type_] += 2
+    final_type = {key: _winner(counter) for key, counter in votes.items()}
+
+    resolution = Resolution(facts=[], entities=[])
+    kept: list[Triple] = []
+    for t in triples:
+        bad = [m for m in (t.subject, t.object) if final_type[_base_key(m.text, user, gaz)] != m.type]
+        if bad:
+            resolution.dropped.append((t, f"{bad[0].text!r} is a {final_type[_base_key(bad[0].text, user, gaz)]} elsewhere"))
+        else:
+            kept.append(t)
+
+    # 2. surface forms -> (type, key)
+    surfaces: dict[tuple[str, str], Counter] = defaultdict(Counter)  # (type, key) -> surface counts
+    mention_key: dict[tuple[str, str, str], tuple[str, str]] = {}  # (article, text, type) -> (type, key)
+    reasons: dict[tuple[str, str], str] = {}
+    for t in kept:
+        for m in (t.subject, t.object):
+            key, reason = _key(m.text, m.type, user, gaz)
+            surfaces[(m.type, key)][clean_surface(m.text)] += 1
+            mention_key[(t.article_id, m.text, m.type)] = (m.type, key)
+            if reason:
+                reasons[(m.type, key, clean_surface(m.text))] = reason  # type: ignore[index]
+
+    redirect: dict[tuple[str, str], tuple[tuple[str, str], str]] = {}
+    _merge_genitives(surfaces, redirect)
+    _merge_surnames(kept, surfaces, mention_key, people, user, gaz, redirect)
+    _merge_typos(surfaces, redirect)
+
+    def target(type_key: tuple[str, str]) -> tuple[str, str]:
+        seen = set()
+        while type_key in redirect and type_key not in seen:
+            seen.add(type_key)
+            type_key = redirect[type_key][0]
+        return type_key
+
+    # 3. entities
+    grouped: dict[tuple[str, str], Counter] = defaultdict(Counter)
+    for type_key, counts in surfaces.items():
+        grouped[target(type_key)].update(counts)
+    entities: dict[tuple[str, str], Entity] = {}
+    for (type_, key), counts in sorted(grouped.items()):
+        name = _canonical_name(counts, key, user, gaz, type_)
+        aliases_ = tuple(sorted(s for s in counts if s != name))
+        entities[(type_, key)] = Entity(key=f"{type_.lower()}/{slug(key)}", name=name, type=type_, aliases=aliases_)
+    for (type_, key), counts in sorted(surfaces.items()):
+        entity = entities[target((type_, key))]
+        for surface in sorted(counts):
+            if surface == entity.name:
+                continue
+            why = redirect.get((type_, key), (None, ""))[1] or reasons.get((type_, key, surface)) or "same name after case/accent/possessive folding"  # type: ignore[arg-type]
+            resolution.merges.append(Merge(alias=surface, entity_key=entity.key, reason=why))
+
+    # 4. facts
+    by_fact: dict[tuple[str, str, str], list[Triple]] = defaultdict(list)
+    ents: dict[str, Entity] = {}
+    for t in kept:
+        s = entities[target(mention_key[(t.article_id, t.subject.text, t.subject.type)])]
+        o = entities[target(mention_key[(t.article_id, t.object.text, t.object.type)])]
+        if s.key == o.key:
+            resolution.dropped.append((t, "subject and object are the same entity"))
+            continue
+        if RELATIONS[t.relation][2] and o.key < s.key:
+            s, o = o, s
+        ents[s.key], ents[o.key] = s, o
+        by_fact[(s.key, t.relation, o.key)].append(t)
+    for (s_key, relation, o_key), sources in sorted(by_fact.items()):
+        sources.sort(key=lambda t: (t.article_id, t.evidence_start, t.rule_id))
+        resolution.facts.append(Fact(
+            subject=ents[s_key], relation=relation, object=ents[o_key], sources=tuple(sources),
+            confidence=combine_confidence(_best_per_sentence(sources)),
+        ))
+    used = {f.subject.key for f in resolution.facts} | {f.object.key for f in resolution.facts}
+    resolution.entities = sorted((e for e in entities.values() if e.key in used), key=lambda e: e.key)
+    resolution.merges = [m for m in resolution.merges if m.entity_key in used]
+    return resolution
+
+
+def _best_per_sentence(sources: list[Triple]) -> list[float]:
+    """One vote per (article, sentence): two rules firing on one sentence are not two sources."""
+    best: dict[tuple[str, int], float] = {}
+    for t in sources:
+        key = (t.article_id, t.evidence_start)
+        best[key] = max(best.get(key, 0.0), t.confidence)
+    return list(best.values())
+
+
+def _winner(counter: Counter) -> str:
+    ranked = sorted(counter.items(), key=lambda kv: (-kv[1], ("Organization", "Person", "Place").index(kv[0])))
+    return ranked[0][0]
+
+
+def _strip_legal(name: str, gaz) -> str:
+    words = name.split()
+    while len(words) > 1 and (fold(words[-1]) in gaz.legal_strong or fold(words[-1]) in gaz.legal_weak):
+        words.pop()
+    return " ".join(words)
+
+
+def _base_key(text: str, user: Mapping[str, str], gaz) -> str:
+    """Key used for type voting: alias-mapped, place-canonical, legal suffix dropped, folded."""
+    return _key(text, None, user, gaz)[0]
+
+
+def _key(text: str, type_: str | None, user: Mapping[str, str], gaz) -> tuple[str, str]:
+    surface = clean_surface(text)
+    folded = fold(surface)
+    if folded in user:
+        return fold(user[folded]), "alias file"
+    if type_ in (None, "Place"):
+        place = gaz.places.get(folded)
+        if place:
+            return fold(place), "place gazetteer"
+    stripped = _strip_legal(surface, gaz)
+    if stripped != surface:
+        return fold(stripped), "legal-form suffix dropped"
+    return folded, ""
+
+
+def _canonical_name(counts: Counter, key: str, user: Mapping[str, str], gaz, type_: str) -> str:
+    for value in user.values():
+        if fold(value) == key:
+            return value
+    if type_ == "Place":
+        for surface in counts:
+            place = gaz.places.get(fold(surface))
+            if place:
+                return place
+    def rank(item):
+        surface, n = item
+        inner_caps = any(c.isupper() for c in surface[1:])
+        return (-n, -len(surface.split()), not inner_caps, surface)
+    forms = Counter()
+    for surface, n in counts.items():
+        forms[_strip_legal(surface, gaz) if type_ == "Organization" else surface] += n
+    return sorted(forms.items(), key=rank)[0][0]
+
+
+def _merge_genitives(surfaces, redirect) -> None:
+    """German genitive: "Amazons" -> "Amazon" when the bare name is a known entity of that type."""
+    keys = set(surfaces)
+    for type_, key in sorted(keys):
+        if key.endswith("s") and (type_, key[:-1]) in keys and len(key) > 3:
+            redirect[(type_, key)] = ((type_, key[:-1]), "genitive -s")
+
+
+def _merge_surnames(triples, surfaces, mention_key, people, user, gaz, redirect) -> None:
+    """Surname-only person mentions -> the full name in the same article, else a unique one."""
+    full_names: dict[str, set[tuple[str, str]]] = defaultdict(set)  # folded surname -> person keys
+    per_article: dict[str, dict[str, tuple[str, str]]] = defaultdict(dict)
+    for (type_, key) in surfaces:
+        if type_ == "Person" and " " in key:
+            for tail in _tails(key):
+                full_names[tail].add((type_, key))
+    for article, names in people.items():
+        for name in names:
+            key = _key(name, "Person", user, gaz)[0]
+            if " " in key:
+                surfaces.setdefault(("Person", key), Counter())
+                for tail in _tails(key):
+                    per_article[article][tail] = ("Person", key)
+                    full_names[tail].add(("Person", key))
+    for t in triples:
+        for m in (t.subject, t.object):
+            if m.type != "Person":
+                continue
+            type_key = mention_key[(t.article_id, m.text, m.type)]
+            key = type_key[1]
+            if " " in key and key not in per_article[t.article_id]:
+                for tail in _tails(key):
+                    per_article[t.article_id].setdefault(tail, type_key)
+    for t in triples:
+        for m in (t.subject, t.object):
+            type_key = mention_key[(t.article_id, m.text, m.type)]
+            if m.type != "Person" or type_key in redirect:
+                continue
+            key = type_key[1]
+            local = per_article[t.article_id].get(key)
+            if local and local != type_key:
+                redirect[type_key] = (local, "surname after the full name in the same article")
+            elif len(full_names.get(key, ())) == 1 and next(iter(full_names[key])) != type_key:
+                redirect[type_key] = (next(iter(full_names[key])), "surname of the only person so named in the build")
+    for type_key in [k for k, v in surfaces.items() if not v]:
+        if not any(target == type_key for target, _ in redirect.values()):
+            del surfaces[type_key]
+
+
+def _tails(key: str) -> list[str]:
+    words = key.split()
+    return [" ".join(words[i:]) for i in range(1, len(words))]
+
+
+def edit_distance(a: str, b: str, limit: int = 3) -> int:
+    """Levenshtein distance, giving up (returning limit + 1) once it exceeds ``limit``."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        if min(current) > limit:
+            return limit + 1
+        previous = current
+    return previous[-1]
+
+
+def _merge_typos(surfaces, redirect) -> None:
+    """Names of one type within a small edit distance: the rarer spelling joins the commoner."""
+    by_type: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    for (type_, key), counts in surfaces.items():
+        if (type_, key) not in redirect and type_ != "Place":
+            by_type[type_].append((key, sum(counts.values())))
+    for type_, keys in by_type.items():
+        keys.sort(key=lambda kv: (-kv[1], kv[0]))
+        for i, (rare, _) in enumerate(keys):
+            if len(rare) < 6:
+                continue
+            for common, _ in keys[:i]:
+                if (type_, common) in redirect or common[0] != rare[0]:
+                    continue
+                allowed = 1 if len(rare) < 10 else 2
+                if edit_distance(rare, common, allowed) <= allowed:
+                    redirect[(type_, rare)] = ((type_, common), f"spelling within edit distance {allowed} of {common!r}")
+                    break

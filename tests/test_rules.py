@@ -1,0 +1,84 @@
+"""Rule files: every rule validates, and every rule's example sentences yield what they say."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from kg.errors import RuleError
+from kg.names import fold
+from kg.resources import RULES_DIR
+from kg.rules import available_languages, load_rules
+
+LANGS = available_languages()
+EXAMPLES = [
+    pytest.param(lang, rule.id, example, id=f"{rule.id}#{i}")
+    for lang in LANGS
+    for rule in load_rules(lang).rules
+    for i, example in enumerate(rule.examples)
+]
+
+
+def test_rules_every_language_has_a_folder():
+    assert set(LANGS) >= {"en", "fr", "de"}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_rules_every_relation_is_covered(lang):
+    from kg.types import RELATIONS
+
+    covered = {emit.relation for rule in load_rules(lang).rules for emit in rule.emits}
+    assert covered == set(RELATIONS), f"{lang} lacks rules for {set(RELATIONS) - covered}"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_rules_every_rule_has_an_example(lang):
+    missing = [r.id for r in load_rules(lang).rules if not r.examples]
+    assert not missing, f"rules without example sentences: {missing}"
+
+
+@pytest.mark.parametrize("lang,rule_id,example", EXAMPLES)
+def test_rules_example_yields_expected_facts(extract, lang, rule_id, example):
+    found = {(fold(s), r, fold(o)) for s, r, o in extract(example.text, lang)}
+    for subject, relation, obj in example.expect:
+        assert (fold(subject), relation, fold(obj)) in found, (
+            f"{rule_id}: expected {subject} {relation} {obj} from {example.text!r}; got {sorted(found)}"
+        )
+
+
+def _write_rules(tmp_path, lang, lines, lexicon=None):
+    folder = tmp_path / lang
+    folder.mkdir()
+    base = json.loads((RULES_DIR / "en" / "lexicon.json").read_text())
+    (folder / "lexicon.json").write_text(json.dumps(lexicon or base))
+    (folder / "relations.jsonl").write_text("\n".join(lines) + "\n")
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    "line,message",
+    [
+        ('{"id": "xx.works_at.a", "relation": "works_at", "subject": "p", "object": "o", "pattern": [{"SLOT": "p", "ENT": "Person"}, {"SLOT": "o", "ENT": "Organization"}]}', "id must start with 'en.'"),
+        ('{"id": "en.works_at.a", "relation": "employs", "subject": "p", "object": "o", "pattern": [{"SLOT": "p", "ENT": "Person"}]}', "unknown relation"),
+        ('{"id": "en.works_at.a", "relation": "works_at", "subject": "p", "object": "o", "pattern": [{"SLOT": "p", "ENT": "Person"}]}', "slot 'o'"),
+        ('{"id": "en.works_at.a", "relation": "works_at", "subject": "p", "object": "o", "pattern": [{"SLOT": "p", "ENT": "Place"}, {"SLOT": "o", "ENT": "Organization"}]}', "must allow Person"),
+        ('{"id": "en.works_at.a", "relation": "works_at", "subject": "p", "object": "o", "pattern": [{"SLOT": "p", "ENT": "Person"}, {"LOWER": {"IN": "@nope"}}, {"SLOT": "o", "ENT": "Organization"}]}', "unknown lexicon list"),
+        ('{"id": "en.works_at.a", "relation": "works_at", "subject": "p", "object": "o", "pattern": [{"SLOT": "p", "ENT": "Person"}, {"BOGUS": 1}, {"SLOT": "o", "ENT": "Organization"}]}', "invalid spaCy pattern"),
+        ('{"id": "en.works_at.a", "relation": "works_at"', "not valid JSON"),
+    ],
+)
+def test_rules_bad_rule_names_file_line_and_id(tmp_path, line, message):
+    rules_dir = _write_rules(tmp_path, "en", ['// a comment line', line])
+    with pytest.raises(RuleError) as info:
+        load_rules.__wrapped__("en", rules_dir)
+    text = str(info.value)
+    assert "relations.jsonl:2" in text and message in text
+    if "not valid JSON" not in message and "id must" not in message:
+        assert "en.works_at.a" in text
+
+
+def test_rules_duplicate_ids_are_rejected(tmp_path):
+    line = '{"id": "en.works_at.a", "relation": "works_at", "subject": "p", "object": "o", "pattern": [{"SLOT": "p", "ENT": "Person"}, {"SLOT": "o", "ENT": "Organization"}]}'
+    with pytest.raises(RuleError, match="used twice"):
+        load_rules.__wrapped__("en", _write_rules(tmp_path, "en", [line, line]))
