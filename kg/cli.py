@@ -133,7 +133,7 @@ def cmd_build(args) -> int:
 
         print("\nWho moved from one company to another?")
         print(EXAMPLE_QUERY)
-        print(format_result(run_query(load_graph(report.outputs["turtle"]), EXAMPLE_QUERY), "table"))
+        sys.stdout.write(format_result(run_query(load_graph(report.outputs["turtle"]), EXAMPLE_QUERY), "table"))
     return 0
 
 
@@ -143,7 +143,7 @@ def cmd_query(args) -> int:
 
     text = read_query_arg(args.query, sys.stdin)
     graph = load_graph(args.graph)
-    print(format_result(run_query(graph, text), args.format))
+    sys.stdout.write(format_result(run_query(graph, text), args.format))
     return 0
 
 
