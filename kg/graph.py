@@ -11,6 +11,16 @@ the same IRIs and the same Turtle::
     <base>article/<slug of Article.id>          a kg:Article
     <base>fact/<16 hex of sha1(s|relation|o)>   a kg:Fact, rdf:Statement
     <fact IRI>/evidence/<n>                     a kg:Evidence   (n = 1, 2, ...)
+    <base>graph/<slug of Article.id>            named graph of what the article asserts
+
+Named graphs (TriG, N-Quads): :func:`dataset_from_graph` splits the same statements into a
+dataset whose union is exactly the graph. The default graph keeps the entities, the articles,
+every direct triple and every kg:Fact node (combined confidence, roles, prov:wasDerivedFrom),
+so a store that queries only the default graph still answers "who works where". Each article
+gets the named graph ``<base>graph/<article slug>`` holding what that article asserts: the
+direct triples it states (also in the default graph) and its kg:Evidence nodes with their
+``kg:evidence`` links, which live only there. ``GRAPH ?g { ?p kg:works_at ?o }`` thus tells
+which articles state a fact.
 """
 
 from __future__ import annotations
@@ -22,12 +32,13 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from rdflib import Graph, Literal, URIRef
+from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
+from rdflib.term import Node
 
 from .names import slug
 from .types import ENTITY_TYPES, RELATIONS, Article, Entity, Fact, Triple
-from .vocab import ARTICLE_PATH, ENTITY_PATH, FACT_PATH, KG, SCHEMA, bind_namespaces
+from .vocab import ARTICLE_PATH, ENTITY_PATH, FACT_PATH, GRAPH_PATH, KG, SCHEMA, bind_namespaces
 
 # C0 controls other than tab, LF and CR, plus the two non-characters XML also rejects.
 _NOT_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -272,3 +283,62 @@ def build_graph(
     for identity in sorted(builder.facts):
         builder.add_fact(builder.facts[identity])
     return builder.graph
+
+
+def article_graph_iri(article_node: URIRef) -> URIRef:
+    """The named graph of an article: ``<base>graph/<slug>`` for ``<base>article/<slug>``;
+    an article IRI kg did not mint names its own graph."""
+    head, sep, tail = str(article_node).rpartition(ARTICLE_PATH)
+    if sep and tail and "/" not in tail:
+        return URIRef(head + GRAPH_PATH + tail)
+    return article_node
+
+
+_Triple = tuple[Node, Node, Node]
+
+
+def _article_statements(graph: Graph) -> tuple[dict[URIRef, set[_Triple]], set[_Triple]]:
+    """Named graph -> the triples it holds, and the triples that leave the default graph."""
+    named: dict[URIRef, set[_Triple]] = {}
+    moved: set[_Triple] = set()
+    for evidence in set(graph.subjects(RDF.type, KG.Evidence)):
+        sources = {o for o in graph.objects(evidence, DCTERMS.source) if isinstance(o, URIRef)}
+        if not sources:  # no article to file it under: it stays in the default graph
+            continue
+        statements = set(graph.triples((evidence, None, None)))
+        asserted: set[_Triple] = set()
+        for fact in graph.subjects(KG.evidence, evidence):
+            statements.add((fact, KG.evidence, evidence))
+            direct = tuple(graph.value(fact, p) for p in (RDF.subject, RDF.predicate, RDF.object))
+            if None not in direct and direct in graph:
+                asserted.add(direct)
+        moved |= statements
+        for source in sources:
+            named.setdefault(article_graph_iri(source), set()).update(statements | asserted)
+    return named, moved
+
+
+def dataset_from_graph(graph: Graph) -> Dataset:
+    """``graph`` as a dataset with one named graph per article (see the module docstring).
+
+    The union of the default graph and the named graphs is exactly ``graph``; a graph without
+    kg:Evidence nodes gives a dataset with only a default graph. The graph's prefixes are kept.
+    Named graphs are created in IRI order, so serializations are stable.
+    """
+    dataset = Dataset()
+    for prefix, namespace in graph.namespaces():
+        dataset.bind(prefix, namespace, override=True, replace=True)
+    named, moved = _article_statements(graph)
+    default = dataset.default_graph
+    default.addN((s, p, o, default) for s, p, o in graph if (s, p, o) not in moved)
+    for name in sorted(named):
+        target = dataset.graph(name)
+        target.addN((s, p, o, target) for s, p, o in named[name])
+    return dataset
+
+
+def build_dataset(
+    facts: Iterable[Fact], articles: Mapping[str, Article], *, base_iri: str
+) -> Dataset:
+    """:func:`build_graph`, split into per-article named graphs by :func:`dataset_from_graph`."""
+    return dataset_from_graph(build_graph(facts, articles, base_iri=base_iri))

@@ -1,8 +1,15 @@
 """SPARQL over a kg graph: run a query with the project prefixes pre-bound, format the result.
 
-The prefixes of ``kg.vocab`` (kg, schema, prov, dcterms, rdf, rdfs, owl, xsd, skos) and those
-bound in the graph (``ent:`` in graphs kg built) can be used without PREFIX lines; a PREFIX
-line in the query still wins.
+The prefixes of ``kg.vocab`` (kg, schema, prov, dcterms, rdf, rdfs, owl, xsd, skos), those
+bound in the graph, and ``ent:``, ``person:``, ``organization:`` and ``place:`` for the base
+IRI the graph was built with (read from the graph itself) can be used without PREFIX lines;
+a PREFIX line in the query still wins.
+
+Queries are read-only and local: updates, ``SERVICE`` (remote endpoints) and ``FROM`` /
+``FROM NAMED`` (which make rdflib fetch and parse IRIs) are refused with a QueryError.
+
+The queries shipped in ``queries/`` can be run by name (``kg query graph.ttl moves``); see
+:func:`bundled_queries`.
 """
 
 from __future__ import annotations
@@ -12,21 +19,32 @@ import io
 import json
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
+from xml.etree import ElementTree
 
 from pyparsing import ParseBaseException
 from rdflib import BNode, Graph, Literal, URIRef, Variable
+from rdflib.namespace import XSD
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.parser import parseUpdate
+from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.term import Node
 
 from .errors import ConfigError, InputError, QueryError
-from .vocab import PREFIXES, bind_namespaces
+from .graph import literal_text
+from .resources import ontology_file
+from .vocab import PREFIXES, bind_namespaces, detect_base_iri, namespaces
 
-RESULT_FORMATS = ("table", "csv", "json")
+RESULT_FORMATS = ("table", "csv", "tsv", "json", "xml")
+_SPARQL_RESULTS_NS = "http://www.w3.org/2005/sparql-results#"
+# A bundled query's name: a bare word, which can never be a SPARQL query itself.
+_QUERY_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
+_PREFIXED_NAME = re.compile(r"^([A-Za-z][\w.-]*)?:([^\s<>\"{}|^`\\]*)$")
+_NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)$")
+_NT_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"})
 _PARSER_POSITION = re.compile(r"\s*\(at char \d+\).*$", re.DOTALL)
 _PLAIN_LOCAL = re.compile(r"^[^\s<>\"{}|^`\\]+$")
 _CELL_ESCAPES = str.maketrans({"\n": "\\n", "\r": "\\r", "\t": "\\t"})
@@ -52,9 +70,14 @@ class QueryResult:
 
 
 def query_namespaces(graph: Graph) -> dict[str, str]:
-    """Prefix -> namespace available to queries on ``graph``: its own bindings, then kg's."""
+    """Prefix -> namespace available to queries on ``graph``: its own bindings, kg's, and the
+    entity prefixes (``ent:``, ``person:``, ...) of its base IRI when it can be told."""
     found = {prefix: str(ns) for prefix, ns in graph.namespaces() if prefix}
     found.update(PREFIXES)
+    base_iri = detect_base_iri(graph)
+    if base_iri is not None:
+        for prefix, namespace in namespaces(base_iri).items():
+            found.setdefault(prefix, str(namespace))
     return found
 
 
@@ -74,13 +97,34 @@ def _syntax_error(sparql: str, exc: ParseBaseException) -> QueryError:
                       "queries are read-only")
 
 
+def _algebra_names(node: Any) -> Iterator[str]:
+    if isinstance(node, CompValue):
+        yield node.name
+        for value in node.values():
+            yield from _algebra_names(value)
+    elif isinstance(node, (list, tuple, set)):
+        for value in node:
+            yield from _algebra_names(value)
+
+
+def _check_local(algebra: CompValue) -> None:
+    """Refuse what would make rdflib reach outside the graph: SERVICE, FROM, FROM NAMED."""
+    names = set(_algebra_names(algebra))
+    if "ServiceGraphPattern" in names:
+        raise QueryError("SERVICE is not supported: queries run on the local graph only")
+    if "DatasetClause" in names or algebra.get("datasetClause"):
+        raise QueryError("FROM and FROM NAMED are not supported: queries run on the loaded "
+                         "graph only")
+
+
 def run_query(
     graph: Graph, sparql: str, *, bindings: Mapping[str, Node] | None = None
 ) -> QueryResult:
     """Run a SPARQL SELECT, ASK, CONSTRUCT or DESCRIBE query on ``graph``.
 
     ``bindings`` pre-binds variables by name (without "?"). Raises QueryError with one line
-    (with line and column for a syntax error) when the query is malformed or fails.
+    (with line and column for a syntax error) when the query is malformed, is an update,
+    uses SERVICE, FROM or FROM NAMED, or fails.
     """
     prefixes = query_namespaces(graph)
     try:
@@ -89,6 +133,7 @@ def run_query(
         raise _syntax_error(sparql, exc) from exc
     except Exception as exc:  # rdflib reports e.g. an unknown prefix as a bare Exception
         raise QueryError(f"SPARQL query is invalid: {_one_line(exc)}") from exc
+    _check_local(prepared.algebra)
     init = {Variable(name.lstrip("?$")): value for name, value in (bindings or {}).items()}
     namespaces = tuple(sorted(prefixes.items()))
     try:
@@ -163,6 +208,64 @@ def _format_table(result: QueryResult) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _tsv_term(term: Node | None) -> str:
+    """A term in the SPARQL 1.1 TSV results syntax (Turtle/N-Triples terms, escaped)."""
+    if term is None:
+        return ""
+    if isinstance(term, URIRef):
+        return f"<{term}>"
+    if isinstance(term, BNode):
+        return f"_:{term}"
+    text = f'"{str(term).translate(_NT_ESCAPES)}"'
+    if isinstance(term, Literal) and term.language:
+        return f"{text}@{term.language}"
+    if isinstance(term, Literal) and term.datatype is not None and term.datatype != XSD.string:
+        return f"{text}^^<{term.datatype}>"
+    return text
+
+
+def _format_tsv(result: QueryResult) -> str:
+    lines = ["\t".join(f"?{name}" for name in result.variables)]
+    lines.extend("\t".join(_tsv_term(term) for term in row) for row in result.rows)
+    return "\n".join(lines) + "\n"
+
+
+def _xml_term(parent: ElementTree.Element, term: Node) -> None:
+    if isinstance(term, URIRef):
+        ElementTree.SubElement(parent, "uri").text = literal_text(str(term))
+    elif isinstance(term, BNode):
+        ElementTree.SubElement(parent, "bnode").text = literal_text(str(term))
+    elif isinstance(term, Literal):
+        element = ElementTree.SubElement(parent, "literal")
+        if term.language:
+            element.set("{http://www.w3.org/XML/1998/namespace}lang", term.language)
+        elif term.datatype is not None:
+            element.set("datatype", str(term.datatype))
+        element.text = literal_text(str(term))
+    else:
+        raise QueryError(f"cannot represent {term!r} in SPARQL XML results")
+
+
+def _format_xml(result: QueryResult) -> str:
+    """SPARQL 1.1 XML results. Characters XML 1.0 cannot hold (C0 controls other than tab
+    and line breaks) are dropped; a carriage return is kept as a character reference."""
+    root = ElementTree.Element("sparql", xmlns=_SPARQL_RESULTS_NS)
+    head = ElementTree.SubElement(root, "head")
+    if result.kind == "ASK":
+        ElementTree.SubElement(root, "boolean").text = "true" if result.boolean else "false"
+    else:
+        for name in result.variables:
+            ElementTree.SubElement(head, "variable", name=name)
+        results = ElementTree.SubElement(root, "results")
+        for row in result.rows:
+            item = ElementTree.SubElement(results, "result")
+            for name, term in zip(result.variables, row):
+                if term is not None:
+                    _xml_term(ElementTree.SubElement(item, "binding", name=name), term)
+    text = ElementTree.tostring(root, encoding="unicode", xml_declaration=False)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + text.replace("\r", "&#13;") + "\n"
+
+
 def _csv_value(term: Node | None) -> str:
     if term is None:
         return ""
@@ -210,10 +313,10 @@ def _format_json(result: QueryResult) -> str:
 def format_result(result: QueryResult, fmt: str = "table") -> str:
     """Render ``result`` as text.
 
-    ``fmt`` is "table" (aligned columns, IRIs shortened with the prefixes), "csv" (SPARQL 1.1
-    CSV results) or "json" (SPARQL 1.1 JSON results). ASK gives "true"/"false" (a JSON
-    boolean document for "json"); CONSTRUCT and DESCRIBE give Turtle whatever ``fmt`` is.
-    Raises ConfigError for an unknown format.
+    ``fmt`` is "table" (aligned columns, IRIs shortened with the prefixes), or one of the
+    SPARQL 1.1 result formats "csv", "tsv", "json" and "xml". ASK gives "true"/"false" (a
+    boolean document for "json" and "xml"); CONSTRUCT and DESCRIBE give Turtle whatever
+    ``fmt`` is. Raises ConfigError for an unknown format.
     """
     if fmt not in RESULT_FORMATS:
         raise ConfigError(f"unknown result format {fmt!r} (known: {', '.join(RESULT_FORMATS)})")
@@ -221,35 +324,99 @@ def format_result(result: QueryResult, fmt: str = "table") -> str:
         return result.graph.serialize(format="turtle")
     if fmt == "json":
         return _format_json(result)
+    if fmt == "xml":
+        return _format_xml(result)
     if result.kind == "ASK":
         return ("true" if result.boolean else "false") + "\n"
     if fmt == "csv":
         return _format_csv(result)
+    if fmt == "tsv":
+        return _format_tsv(result)
     return _format_table(result)
+
+
+def queries_dir() -> Path:
+    """The shipped ``queries/`` folder, beside ``ontology/``: at the top of a source checkout,
+    or in ``share/kg-news/`` of an installation."""
+    return ontology_file().parent.parent / "queries"
+
+
+def bundled_queries() -> dict[str, Path]:
+    """Name -> path of every query shipped in ``queries/`` (the name is the file stem)."""
+    folder = queries_dir()
+    return {path.stem: path for path in sorted(folder.glob("*.rq")) if path.is_file()}
+
+
+def describe_query(text: str) -> str:
+    """The comment header of a query file (what it answers, its parameters) as plain text."""
+    lines = []
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            break
+        lines.append(line[1:].strip())
+    return "\n".join(lines).strip()
+
+
+def _read_query_file(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError as exc:
+        raise InputError(f"query file not found: {path}") from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(f"query file {path} is not UTF-8 text") from exc
+    except OSError as exc:
+        raise InputError(f"cannot read query file {path}: {exc.strerror or exc}") from exc
 
 
 def read_query_arg(arg: str, stdin: TextIO) -> str:
     """The query text an argument stands for: ``-`` reads ``stdin``, ``@path`` reads a file
-    (e.g. ``@queries/people.rq``), anything else is the query itself.
+    (e.g. ``@queries/people.rq``), a bare word names a query shipped in ``queries/`` (e.g.
+    ``moves``), anything else is the query itself.
 
-    Raises InputError when the file cannot be read, QueryError when the query is empty.
+    Raises InputError when the file cannot be read, QueryError when the query is empty or
+    no shipped query has the name.
     """
     if arg == "-":
         text = stdin.read()
     elif arg.startswith("@"):
-        path = Path(arg[1:])
         if not arg[1:]:
             raise InputError("expected a file name after '@'")
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except FileNotFoundError as exc:
-            raise InputError(f"query file not found: {path}") from exc
-        except UnicodeDecodeError as exc:
-            raise InputError(f"query file {path} is not UTF-8 text") from exc
-        except OSError as exc:
-            raise InputError(f"cannot read query file {path}: {exc.strerror or exc}") from exc
+        text = _read_query_file(Path(arg[1:]))
+    elif _QUERY_NAME.match(arg):
+        known = bundled_queries()
+        if arg not in known:
+            raise QueryError(f"no bundled query named {arg!r} (known: {', '.join(known)}); "
+                             f"give SPARQL text, @file.rq or - for standard input")
+        text = _read_query_file(known[arg])
     else:
         text = arg
     if not text.strip():
         raise QueryError("the SPARQL query is empty")
     return text
+
+
+def parse_binding(text: str, prefixes: Mapping[str, str] | None = None) -> tuple[str, Node]:
+    """``NAME=VALUE`` (e.g. from ``--bind``) as a variable name and an RDF term.
+
+    VALUE is read as in Turtle: ``<iri>`` is an IRI, ``prefix:local`` an IRI when the prefix
+    is known (``prefixes``, default kg's), a bare number an xsd:integer or xsd:decimal,
+    ``"text"`` a string, and anything else a plain string (``person="Anna Müller"`` and
+    ``person=Anna Müller`` are the same). Raises QueryError for a malformed binding.
+    """
+    name, sep, value = text.partition("=")
+    name = name.strip().lstrip("?$")
+    if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise QueryError(f"a binding reads NAME=VALUE, e.g. article=en_zalando (got {text!r})")
+    known = dict(PREFIXES if prefixes is None else prefixes)
+    if value.startswith("<") and value.endswith(">") and len(value) > 2:
+        return name, URIRef(value[1:-1])
+    prefixed = _PREFIXED_NAME.match(value)
+    if prefixed and (prefixed.group(1) or "") in known:
+        return name, URIRef(known[prefixed.group(1) or ""] + prefixed.group(2))
+    if _NUMBER.match(value):
+        if "." in value:
+            return name, Literal(value, datatype=XSD.decimal)
+        return name, Literal(int(value))
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        value = value[1:-1]
+    return name, Literal(value)

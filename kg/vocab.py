@@ -9,6 +9,8 @@ from __future__ import annotations
 from rdflib import Graph, Namespace, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SDO, SKOS, XSD, DefinedNamespace
 
+from .types import ENTITY_TYPES
+
 ONTOLOGY_VERSION = "0.1.0"
 ONTOLOGY_IRI = URIRef("https://w3id.org/kg-news/ontology")
 ONTOLOGY_VERSION_IRI = URIRef(f"https://w3id.org/kg-news/ontology/{ONTOLOGY_VERSION}")
@@ -19,6 +21,10 @@ SCHEMA = SDO  # https://schema.org/, closed as well
 ENTITY_PATH = "entity/"
 ARTICLE_PATH = "article/"
 FACT_PATH = "fact/"
+GRAPH_PATH = "graph/"  # named graphs of TriG / N-Quads exports, one per article
+
+# Entity type -> its prefix, also the folder under ``<base>entity/`` (keys read "person/<slug>").
+ENTITY_PREFIXES: dict[str, str] = {type_: type_.lower() for type_ in ENTITY_TYPES}
 
 
 class KG(DefinedNamespace):
@@ -57,7 +63,8 @@ class KG(DefinedNamespace):
     role: URIRef  # Fact or Evidence -> job title stated with the fact
 
 
-# The fixed prefixes; ``ent:`` depends on the base IRI and is added by ``namespaces``.
+# The fixed prefixes; ``ent:``, ``person:``, ``organization:`` and ``place:`` depend on the
+# base IRI and are added by ``namespaces``.
 PREFIXES: dict[str, str] = {
     "kg": str(KG),
     "schema": str(SCHEMA),
@@ -77,11 +84,35 @@ def entity_namespace(base_iri: str) -> Namespace:
 
 
 def namespaces(base_iri: str | None = None) -> dict[str, Namespace]:
-    """Prefix -> namespace for graphs and queries; ``ent`` is included when base_iri is given."""
+    """Prefix -> namespace for graphs and queries. With ``base_iri``, also ``ent:`` and one
+    prefix per entity type: ``person:`` is ``<base_iri>entity/person/`` and so on."""
     out = {prefix: Namespace(iri) for prefix, iri in PREFIXES.items()}
     if base_iri is not None:
-        out["ent"] = entity_namespace(base_iri)
+        entities = entity_namespace(base_iri)
+        out["ent"] = entities
+        for prefix in ENTITY_PREFIXES.values():
+            out[prefix] = Namespace(f"{entities}{prefix}/")
     return out
+
+
+def detect_base_iri(graph: Graph) -> str | None:
+    """The base IRI a kg graph was built with, or None when it cannot be told.
+
+    Read from the ``ent:`` prefix when the graph has it bound (Turtle, TriG and JSON-LD files
+    kg wrote), else from the IRI of any typed entity, ``<base>entity/<type>/<name>``.
+    """
+    for prefix, namespace in graph.namespaces():
+        if prefix == "ent" and str(namespace).endswith(ENTITY_PATH):
+            return str(namespace)[: -len(ENTITY_PATH)]
+    found: list[str] = []
+    for type_, prefix in ENTITY_PREFIXES.items():
+        marker = f"{ENTITY_PATH}{prefix}/"
+        for node in graph.subjects(RDF.type, KG[type_]):
+            head, sep, tail = str(node).rpartition(marker)
+            if sep and head and tail and "/" not in tail:
+                found.append(head)
+                break
+    return min(found) if found else None
 
 
 def bind_namespaces(graph: Graph, base_iri: str | None = None) -> Graph:

@@ -1,7 +1,13 @@
-"""write_graph / load_graph: every format round-trips, writes are atomic, errors are one line."""
+"""write_graph / load_graph: every format round-trips, writes are atomic, errors are one line.
+
+The helpers here (parsing with pyoxigraph, comparing graphs and datasets) are shared by the
+other RDF test modules.
+"""
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import stat
 import subprocess
@@ -9,26 +15,39 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+import networkx as nx
 import pyoxigraph
 import pytest
-from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib import BNode, Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.compare import graph_diff, to_isomorphic
-from rdflib.namespace import RDF
+from rdflib.namespace import RDF, RDFS
 
 from kg import export
 from kg.errors import ConfigError, InputError
-from kg.export import FORMATS, format_for_path, get_format, load_graph, write_graph
+from kg.export import (
+    CSV_COLUMNS,
+    FORMATS,
+    VALUE_SEPARATOR,
+    GraphFormat,
+    format_for_path,
+    get_format,
+    graph_file_name,
+    load_graph,
+    load_graphs,
+    quiet_rdflib,
+    write_graph,
+)
+from kg.graph import dataset_from_graph
 from kg.vocab import KG, bind_namespaces
 
 # rdflib's XSD namespace warns when pytest probes module globals; a plain one does not.
 XSD = Namespace("http://www.w3.org/2001/XMLSchema#")
 EX = Namespace("https://kg.example.org/entity/")
-OXIGRAPH_FORMATS = {
-    "turtle": pyoxigraph.RdfFormat.TURTLE,
-    "nt": pyoxigraph.RdfFormat.N_TRIPLES,
-    "json-ld": pyoxigraph.RdfFormat.JSON_LD,
-}
-TRICKY = 'quote " backslash \\ newline \n tab \t emoji 🙂 RTL שלום <script>&</script> """'
+TRICKY = 'quote " backslash \\ newline \n tab \t CR \r emoji 🙂 RTL שלום <script>&</script> """'
+RDF_FORMATS = sorted(name for name, f in FORMATS.items() if f.is_rdf)
+OTHER_FORMATS = sorted(name for name, f in FORMATS.items() if not f.is_rdf)
+# Graph name -> graph; None is the default graph.
+Graphs = dict[URIRef | None, Graph]
 
 
 def small_graph(order: int = 1) -> Graph:
@@ -52,7 +71,14 @@ def small_graph(order: int = 1) -> Graph:
     return graph
 
 
-def _to_rdflib(term):
+def kg_graph() -> Graph:
+    """A graph as build_graph makes it: facts, evidence from two articles, roles."""
+    from test_graph import sample_graph
+
+    return sample_graph()
+
+
+def oxigraph_to_rdflib(term):
     if isinstance(term, pyoxigraph.NamedNode):
         return URIRef(term.value)
     if isinstance(term, pyoxigraph.BlankNode):
@@ -62,6 +88,45 @@ def _to_rdflib(term):
     if term.datatype.value == str(XSD.string):  # RDF 1.1: the same as a simple literal
         return Literal(term.value)
     return Literal(term.value, datatype=URIRef(term.datatype.value))
+
+
+def parse_with_oxigraph(data: bytes, graph_format: GraphFormat) -> Graphs:
+    """Every graph in ``data`` as pyoxigraph reads it (strictly), by graph name."""
+    out: Graphs = {}
+    media = pyoxigraph.RdfFormat.from_media_type(graph_format.media_type)
+    for quad in pyoxigraph.parse(data, format=media):
+        name = None if isinstance(quad.graph_name, pyoxigraph.DefaultGraph) else URIRef(
+            quad.graph_name.value)
+        out.setdefault(name, Graph()).add(
+            tuple(oxigraph_to_rdflib(t) for t in (quad.subject, quad.predicate, quad.object)))
+    return out
+
+
+def parse_with_rdflib(data: bytes, graph_format: GraphFormat) -> Graphs:
+    """Every graph in ``data`` as rdflib reads it, by graph name."""
+    with quiet_rdflib():
+        if not graph_format.quads:
+            return {None: Graph().parse(data=data, format=graph_format.rdflib_parser)}
+        dataset = Dataset()
+        dataset.parse(data=data, format=graph_format.rdflib_parser)
+        out: Graphs = {}
+        for s, p, o, name in dataset.quads():
+            key = None if name == dataset.default_graph.identifier else name
+            out.setdefault(key, Graph()).add((s, p, o))
+    return out
+
+
+def expected_graphs(graph: Graph, graph_format: GraphFormat) -> Graphs:
+    """What a file of ``graph`` in ``graph_format`` should hold, by graph name."""
+    if not graph_format.quads:
+        return {None: graph} if len(graph) else {}
+    with quiet_rdflib():
+        dataset = dataset_from_graph(graph)
+        out: Graphs = {}
+        for s, p, o, name in dataset.quads():
+            key = None if name == dataset.default_graph.identifier else name
+            out.setdefault(key, Graph()).add((s, p, o))
+    return out
 
 
 def assert_isomorphic(expected: Graph, actual: Graph, what: str) -> None:
@@ -74,29 +139,57 @@ def assert_isomorphic(expected: Graph, actual: Graph, what: str) -> None:
         )
 
 
+def assert_same_graphs(expected: Graphs, actual: Graphs, what: str) -> None:
+    """Same graph names, and each named graph isomorphic; the diff is printed on failure."""
+    expected = {k: v for k, v in expected.items() if len(v)}
+    actual = {k: v for k, v in actual.items() if len(v)}
+    assert sorted(map(str, actual)) == sorted(map(str, expected)), f"{what}: graph names"
+    for name, graph in expected.items():
+        assert_isomorphic(graph, actual[name], f"{what}, graph {name or 'default'}")
+
+
+def assert_round_trips(graph: Graph, name: str) -> None:
+    """Serialize ``graph`` as ``name``; rdflib and pyoxigraph must read the same graphs back."""
+    graph_format = FORMATS[name]
+    data = graph_format.serialize(graph)
+    expected = expected_graphs(graph, graph_format)
+    assert_same_graphs(expected, parse_with_rdflib(data, graph_format), f"rdflib {name}")
+    assert_same_graphs(expected, parse_with_oxigraph(data, graph_format), f"pyoxigraph {name}")
+
+
+def read_graphml(data: bytes) -> nx.MultiDiGraph:
+    return nx.read_graphml(io.BytesIO(data), force_multigraph=True)
+
+
+def read_csv(data: bytes) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8"), newline="")))
+
+
 def leftovers(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.name.startswith(".") or p.suffix == ".tmp")
 
 
 # --------------------------------------------------------------------------- formats
 
-@pytest.mark.parametrize("name", sorted(FORMATS))
-def test_export_round_trips_through_rdflib(tmp_path: Path, name: str) -> None:
-    graph = small_graph()
-    path = write_graph(graph, tmp_path / f"g{FORMATS[name].extensions[0]}", fmt=name)
+def test_export_registry_has_the_promised_formats() -> None:
+    assert set(FORMATS) >= {"turtle", "nt", "json-ld", "trig", "nquads", "graphml", "csv"}
+    assert {name for name, f in FORMATS.items() if f.quads} == {"trig", "nquads"}
+    assert OTHER_FORMATS == ["csv", "graphml"]
+
+
+@pytest.mark.parametrize("graph", [small_graph, kg_graph], ids=["small", "kg"])
+@pytest.mark.parametrize("name", RDF_FORMATS)
+def test_export_round_trips_through_rdflib_and_pyoxigraph(name: str, graph) -> None:
+    assert_round_trips(graph(), name)
+
+
+@pytest.mark.parametrize("name", RDF_FORMATS)
+def test_export_written_file_loads_back_as_the_same_graph(tmp_path: Path, name: str) -> None:
+    graph = kg_graph()
+    path = write_graph(graph, tmp_path / graph_file_name(name), fmt=name)
     loaded = load_graph(path)
     assert len(loaded) == len(graph)
     assert_isomorphic(graph, loaded, name)
-
-
-@pytest.mark.parametrize("name", sorted(FORMATS))
-def test_export_output_parses_in_pyoxigraph(tmp_path: Path, name: str) -> None:
-    graph = small_graph()
-    path = write_graph(graph, tmp_path / f"g{FORMATS[name].extensions[0]}", fmt=name)
-    other = Graph()
-    for quad in pyoxigraph.parse(path=str(path), format=OXIGRAPH_FORMATS[name]):
-        other.add(tuple(_to_rdflib(t) for t in (quad.subject, quad.predicate, quad.object)))
-    assert_isomorphic(graph, other, f"pyoxigraph {name}")
 
 
 @pytest.mark.parametrize("name", sorted(FORMATS))
@@ -111,26 +204,105 @@ def test_export_output_is_identical_across_hash_seeds(tmp_path: Path) -> None:
     script = (
         "import sys; sys.path.insert(0, sys.argv[1]); import test_export; "
         "from kg.export import FORMATS, write_graph; "
-        "[write_graph(test_export.small_graph(), f'{sys.argv[2]}/{sys.argv[3]}.{n}', fmt=n) "
-        "for n in FORMATS]"
+        "[write_graph(g(), f'{sys.argv[2]}/{sys.argv[3]}.{g.__name__}.{n}', fmt=n) "
+        "for n in FORMATS for g in (test_export.small_graph, test_export.kg_graph)]"
     )
     for seed in ("1", "2", "3"):
         env = {**os.environ, "PYTHONHASHSEED": seed}
         subprocess.run([sys.executable, "-c", script, str(Path(__file__).parent), str(tmp_path), seed],
                        env=env, check=True)
     for name in FORMATS:
-        outputs = {(tmp_path / f"{seed}.{name}").read_bytes() for seed in ("1", "2", "3")}
-        assert len(outputs) == 1, name
+        for graph in ("small_graph", "kg_graph"):
+            outputs = {(tmp_path / f"{seed}.{graph}.{name}").read_bytes() for seed in ("1", "2", "3")}
+            assert len(outputs) == 1, (name, graph)
 
 
 def test_export_turtle_uses_project_prefixes(tmp_path: Path) -> None:
     text = write_graph(small_graph(), tmp_path / "g.ttl").read_text(encoding="utf-8")
     assert "@prefix kg: <https://w3id.org/kg-news/ontology#> ." in text
     assert "kg:works_at" in text
+    assert "\nperson:a " in text and "kg:works_at organization:b" in text
+
+
+def test_export_trig_puts_evidence_in_per_article_graphs() -> None:
+    text = FORMATS["trig"].serialize(kg_graph()).decode("utf-8")
+    assert "<https://kg.example.org/graph/a1> {" in text
+    assert "<https://kg.example.org/graph/a2> {" in text
+    assert text.index("{") < text.index("graph/a1> {") < text.index("graph/a2> {")
+
+
+def test_export_nquads_names_the_article_graph() -> None:
+    lines = FORMATS["nquads"].serialize(kg_graph()).decode("utf-8").splitlines()
+    sentences = [line for line in lines if "#sentence>" in line]
+    assert sentences and all(line.endswith(("<https://kg.example.org/graph/a1> .",
+                                            "<https://kg.example.org/graph/a2> .")) for line in sentences)
+    assert lines == sorted(lines)
+
+
+# --------------------------------------------------------------------------- GraphML and CSV
+
+def _labels(graph: Graph) -> dict[str, str]:
+    return {str(s): str(o) for s, o in graph.subject_objects(RDFS.label)}
+
+
+def test_export_graphml_reads_back_with_networkx() -> None:
+    graph = kg_graph()
+    drawn = read_graphml(FORMATS["graphml"].serialize(graph))
+    labels = _labels(graph)
+    assert {n: d["label"] for n, d in drawn.nodes(data=True)} == labels
+    assert {d["type"] for _, d in drawn.nodes(data=True)} == {"Person", "Organization", "Place"}
+    edges = {(s, d["relation"], o): d for s, o, d in drawn.edges(data=True)}
+    chew = "https://kg.example.org/entity/person/shou-zi-chew"
+    tiktok = "https://kg.example.org/entity/organization/tiktok"
+    assert set(edges) == {
+        (chew, "works_at", tiktok),
+        ("https://kg.example.org/entity/organization/bytedance", "parent_of", tiktok),
+        (tiktok, "hires_in", "https://kg.example.org/entity/place/seattle"),
+    }
+    works = edges[(chew, "works_at", tiktok)]
+    assert works["confidence"] == pytest.approx(0.97)
+    assert works["roles"].split(VALUE_SEPARATOR) == ["CEO", "Chef"]
+    assert works["article_ids"].split(VALUE_SEPARATOR) == ["a1", "a2"]
+    assert works["evidence"].split(VALUE_SEPARATOR) == [
+        "TikTok CEO Shou Zi Chew said.", "TikTok-Chef Shou Zi Chew sagte."]
+
+
+def test_export_csv_is_the_facts_table() -> None:
+    rows = read_csv(FORMATS["csv"].serialize(kg_graph()))
+    assert list(rows[0]) == list(CSV_COLUMNS)
+    by_relation = {row["relation"]: row for row in rows}
+    assert sorted(by_relation) == ["hires_in", "parent_of", "works_at"]
+    works = by_relation["works_at"]
+    assert works["subject_label"] == "Shou Zi Chew" and works["object_label"] == "TikTok"
+    assert works["subject"] == "https://kg.example.org/entity/person/shou-zi-chew"
+    assert float(works["confidence"]) == pytest.approx(0.97)
+    assert works["article_ids"] == "a1 | a2"
+    assert works["rules"] == "en.works_at.ceo_of | de.works_at.chef_bei"
+
+
+def test_export_graphml_and_csv_keep_tricky_text() -> None:
+    from test_graph import NASTY_CLEAN, nasty_graph
+
+    graph = nasty_graph(NASTY_CLEAN)
+    drawn = read_graphml(FORMATS["graphml"].serialize(graph))
+    assert NASTY_CLEAN in {d["label"] for _, d in drawn.nodes(data=True)}
+    (edge,) = [d for _, _, d in drawn.edges(data=True)]
+    assert edge["evidence"] == NASTY_CLEAN and edge["roles"] == NASTY_CLEAN
+    (row,) = read_csv(FORMATS["csv"].serialize(graph))
+    assert row["subject_label"] == NASTY_CLEAN and row["evidence"] == NASTY_CLEAN
+
+
+@pytest.mark.parametrize("name", OTHER_FORMATS)
+def test_export_non_rdf_files_cannot_be_loaded(tmp_path: Path, name: str) -> None:
+    path = write_graph(kg_graph(), tmp_path / graph_file_name(name), fmt=name)
+    with pytest.raises(InputError, match="not RDF"):
+        load_graph(path)
 
 
 @pytest.mark.parametrize(("alias", "name"), [("ttl", "turtle"), ("TURTLE", "turtle"),
-                                             ("ntriples", "nt"), ("jsonld", "json-ld")])
+                                             ("ntriples", "nt"), ("jsonld", "json-ld"),
+                                             ("nq", "nquads"), ("N-Quads", "nquads"),
+                                             ("xml", "rdf-xml")])
 def test_export_format_aliases(alias: str, name: str) -> None:
     assert get_format(alias).name == name
 
@@ -143,9 +315,17 @@ def test_export_unknown_format_is_a_config_error(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("filename", "name"), [("g.ttl", "turtle"), ("G.TTL", "turtle"),
                                                 ("g.nt", "nt"), ("g.jsonld", "json-ld"),
-                                                ("g.json", "json-ld")])
+                                                ("g.json", "json-ld"), ("g.trig", "trig"),
+                                                ("g.nq", "nquads"), ("g.rdf", "rdf-xml"),
+                                                ("g.graphml", "graphml"), ("g.csv", "csv")])
 def test_export_format_is_guessed_from_the_extension(filename: str, name: str) -> None:
     assert format_for_path(filename).name == name
+
+
+@pytest.mark.parametrize("name", sorted(FORMATS))
+def test_export_graph_file_name_uses_the_first_extension(name: str) -> None:
+    assert graph_file_name(name) == "graph" + FORMATS[name].extensions[0]
+    assert format_for_path(graph_file_name(name)).name == name
 
 
 # --------------------------------------------------------------------------- atomic writes
@@ -276,3 +456,19 @@ def test_export_load_binds_project_prefixes(tmp_path: Path) -> None:
     prefixes = {p: str(ns) for p, ns in load_graph(path).namespaces()}
     assert prefixes["kg"] == str(KG)
     assert prefixes["schema"] == "https://schema.org/"
+
+
+def test_export_load_binds_entity_prefixes_of_the_detected_base(tmp_path: Path) -> None:
+    path = write_graph(kg_graph(), tmp_path / "g.nt", fmt="nt")
+    prefixes = {p: str(ns) for p, ns in load_graph(path).namespaces()}
+    assert prefixes["person"] == "https://kg.example.org/entity/person/"
+    assert prefixes["ent"] == "https://kg.example.org/entity/"
+
+
+def test_export_load_graphs_merges_files(tmp_path: Path) -> None:
+    first = write_graph(small_graph(), tmp_path / "a.ttl")
+    second = write_graph(kg_graph(), tmp_path / "b.trig", fmt="trig")
+    merged = load_graphs([first, second])
+    assert len(merged) == len(small_graph() + kg_graph())
+    with pytest.raises(InputError, match="no graph file"):
+        load_graphs([])

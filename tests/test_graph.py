@@ -20,8 +20,11 @@ from rdflib.compare import graph_diff, to_isomorphic
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS
 
 from kg.graph import (
+    article_graph_iri,
+    build_dataset,
     build_graph,
     confidence_literal,
+    dataset_from_graph,
     entity_iri,
     fact_iri,
     issued_literal,
@@ -30,7 +33,7 @@ from kg.graph import (
 )
 from kg.resources import ontology_file
 from kg.types import RELATIONS, Article, Entity, Fact, Mention, Triple
-from kg.vocab import KG
+from kg.vocab import KG, detect_base_iri
 
 BASE = "https://kg.example.org/"
 # rdflib's XSD and SDO namespaces warn when pytest probes module globals; plain ones do not.
@@ -484,3 +487,94 @@ def test_graph_shuffled_facts_give_isomorphic_graphs() -> None:
     facts = sample_facts()
     random.Random(7).shuffle(facts)
     assert_isomorphic(sample_graph(), build_graph(facts, sample_articles(), base_iri=BASE), "shuffle")
+
+
+def test_graph_fact_from_several_articles_keeps_every_source() -> None:
+    graph = sample_graph()
+    fact = sample_facts()[0]
+    node = fact_iri(BASE, fact)
+    evidence = list(graph.objects(node, KG.evidence))
+    sources = {graph.value(e, DCTERMS.source) for e in evidence}
+    assert len(evidence) == 2
+    assert sources == set(graph.objects(node, PROV.wasDerivedFrom)) == {
+        URIRef(BASE + "article/a1"), URIRef(BASE + "article/a2")}
+    # The combined confidence is the fact's, above either sentence's own.
+    combined = graph.value(node, KG.confidence).toPython()
+    assert combined > max(graph.value(e, KG.confidence).toPython() for e in evidence)
+
+
+def test_graph_roles_sit_on_the_employment_fact_only() -> None:
+    graph = sample_graph()
+    with_roles = {graph.value(f, RDF.predicate) for f in graph.subjects(KG.role, None)
+                  if (f, RDF.type, KG.Fact) in graph}
+    assert with_roles == {KG.works_at}
+
+
+# --------------------------------------------------------------------------- named graphs
+
+def _quads(dataset) -> dict:
+    out: dict = {}
+    for s, p, o, name in dataset.quads():
+        key = None if name == dataset.default_graph.identifier else name
+        out.setdefault(key, set()).add((s, p, o))
+    return out
+
+
+def test_graph_article_graph_iri_parallels_the_article_iri() -> None:
+    assert article_graph_iri(URIRef(BASE + "article/a-1")) == URIRef(BASE + "graph/a-1")
+    foreign = URIRef("https://news.example/story/1")
+    assert article_graph_iri(foreign) == foreign
+
+
+def test_graph_dataset_union_is_the_graph() -> None:
+    graph = sample_graph()
+    quads = _quads(build_dataset(sample_facts(), sample_articles(), base_iri=BASE))
+    union = set().union(*quads.values())
+    assert union == set(graph)
+    assert sorted(str(k) for k in quads if k is not None) == [BASE + "graph/a1", BASE + "graph/a2"]
+
+
+def test_graph_dataset_keeps_direct_triples_and_facts_in_the_default_graph() -> None:
+    quads = _quads(dataset_from_graph(sample_graph()))
+    default = quads[None]
+    chew, tiktok = entity_iri(BASE, CHEW), entity_iri(BASE, TIKTOK)
+    node = fact_iri(BASE, sample_facts()[0])
+    assert (chew, KG.works_at, tiktok) in default
+    assert (node, KG.confidence, Literal("0.970", datatype=XSD.decimal)) in default
+    assert not any(p in (KG.evidence, KG.sentence) for _, p, _ in default)
+
+
+def test_graph_dataset_article_graph_holds_what_the_article_asserts() -> None:
+    quads = _quads(dataset_from_graph(sample_graph()))
+    a2 = quads[URIRef(BASE + "graph/a2")]
+    fact = fact_iri(BASE, sample_facts()[0])
+    evidence = URIRef(f"{fact}/evidence/2")
+    chew, tiktok = entity_iri(BASE, CHEW), entity_iri(BASE, TIKTOK)
+    assert (chew, KG.works_at, tiktok) in a2
+    assert (fact, KG.evidence, evidence) in a2
+    assert (evidence, KG.sentence, Literal("TikTok-Chef Shou Zi Chew sagte.", lang="de")) in a2
+    assert {s for s, _, _ in a2} == {chew, fact, evidence}
+    # Article a1 states all three facts; a2 only the employment.
+    assert len([t for t in quads[URIRef(BASE + "graph/a1")] if t[1] == KG.evidence]) == 3
+
+
+def test_graph_dataset_of_a_graph_without_evidence_is_the_default_graph_only() -> None:
+    graph = Graph()
+    graph.add((URIRef("urn:a"), RDFS.label, Literal("a")))
+    assert _quads(dataset_from_graph(graph)) == {None: set(graph)}
+
+
+@pytest.mark.parametrize("base", [BASE, "urn:x:kg#", "https://example.org/kg/v1/"])
+def test_graph_base_iri_is_detected_from_prefixes_and_from_data(base: str) -> None:
+    graph = build_graph(sample_facts(), {}, base_iri=base)
+    assert detect_base_iri(graph) == base
+    bare = Graph(bind_namespaces="none")
+    for triple_ in graph:
+        bare.add(triple_)
+    assert detect_base_iri(bare) == base
+
+
+def test_graph_base_iri_of_a_foreign_graph_is_unknown() -> None:
+    graph = Graph()
+    graph.add((URIRef("https://x.example/people/1"), RDF.type, KG.Person))
+    assert detect_base_iri(graph) is None

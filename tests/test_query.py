@@ -7,17 +7,21 @@ import io
 import json
 from pathlib import Path
 
-import pyoxigraph
 import pytest
-from rdflib import Graph, Literal, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.compare import to_isomorphic
+from rdflib.query import Result
 
 from kg.errors import ConfigError, InputError, QueryError
-from kg.graph import build_graph
+from kg.graph import build_graph, literal_text
 from kg.query import (
     RESULT_FORMATS,
     QueryResult,
+    bundled_queries,
+    describe_query,
     format_result,
+    parse_binding,
+    query_namespaces,
     read_query_arg,
     run_query,
     shorten_iri,
@@ -27,7 +31,6 @@ from kg.vocab import KG
 
 BASE = "https://kg.example.org/"
 QUERIES_DIR = Path(__file__).resolve().parent.parent / "queries"
-EXAMPLE_QUERIES = sorted(QUERIES_DIR.glob("*.rq"))
 
 ANNA = Entity("person/anna-muller", "Anna Müller", "Person")
 LI = Entity("person/li-wei", "李伟", "Person")
@@ -133,7 +136,7 @@ def test_format_table_aligns_columns_and_shortens_iris(graph: Graph) -> None:
     lines = text.splitlines()
     assert lines[0].split() == ["?p", "?o"]
     assert set(lines[1]) <= {"-", " "}
-    assert lines[2].split() == ["ent:person/anna-muller", "ent:organization/acme"]
+    assert lines[2].split() == ["person:anna-muller", "organization:acme"]
     column = lines[0].index("?o")
     assert all(line[column - 2: column] == "  " and line[column] != " " for line in lines[2:4])
     assert lines[-1] == "(2 rows)"
@@ -158,8 +161,8 @@ def test_format_table_keeps_each_row_on_one_line(graph: Graph) -> None:
 def test_format_table_shows_unbound_as_empty(graph: Graph) -> None:
     sparql = "SELECT ?p ?role WHERE { ?p kg:works_at ?o OPTIONAL { ?f rdf:subject ?p ; kg:role ?role } } ORDER BY ?p"
     lines = format_result(run_query(graph, sparql), "table").splitlines()
-    assert lines[2].split() == ["ent:person/anna-muller", "CEO"]
-    assert lines[3].split() == ["ent:person/li-wei"]
+    assert lines[2].split() == ["person:anna-muller", "CEO"]
+    assert lines[3].split() == ["person:li-wei"]
 
 
 def test_shorten_iri_prefers_the_longest_namespace() -> None:
@@ -210,9 +213,11 @@ def test_format_json_is_sparql_json(graph: Graph) -> None:
 @pytest.mark.parametrize("answer", [True, False])
 def test_format_ask_is_true_or_false(graph: Graph, fmt: str, answer: bool) -> None:
     sparql = "ASK { ?p kg:works_at ?o }" if answer else "ASK { ?p kg:founded ?o }"
-    text = format_result(run_query(graph, sparql), fmt)
-    if fmt == "json":
-        assert json.loads(text) == {"head": {}, "boolean": answer}
+    result = run_query(graph, sparql)
+    text = format_result(result, fmt)
+    if fmt in ("json", "xml"):
+        parsed = Result.parse(io.StringIO(text), format=fmt)
+        assert parsed.type == "ASK" and parsed.askAnswer is answer
     else:
         assert text == ("true\n" if answer else "false\n")
 
@@ -240,17 +245,48 @@ def test_format_graph_results_are_turtle(graph: Graph, fmt: str, sparql: str) ->
 def test_format_empty_select(graph: Graph, fmt: str) -> None:
     result = run_query(graph, "SELECT ?p WHERE { ?p kg:founded ?o }")
     text = format_result(result, fmt)
-    expected = {"table": "?p\n--\n(0 rows)\n", "csv": "p\r\n",
-                "json": None}[fmt]
-    if expected is None:
+    expected = {"table": "?p\n--\n(0 rows)\n", "csv": "p\r\n", "tsv": "?p\n"}.get(fmt)
+    if fmt == "json":
         assert json.loads(text) == {"head": {"vars": ["p"]}, "results": {"bindings": []}}
+    elif fmt == "xml":
+        parsed = Result.parse(io.StringIO(text), format="xml")
+        assert [str(v) for v in parsed.vars] == ["p"] and list(parsed) == []
     else:
         assert text == expected
 
 
 def test_format_unknown_format_is_a_config_error() -> None:
-    with pytest.raises(ConfigError, match="unknown result format 'xml'"):
-        format_result(QueryResult("ASK", boolean=True), "xml")
+    with pytest.raises(ConfigError, match="unknown result format 'yaml'"):
+        format_result(QueryResult("ASK", boolean=True), "yaml")
+
+
+TRICKY_ROW = (
+    URIRef(BASE + "entity/person/x"),
+    Literal('say "hi"\\\n\ttab\r\x01 🙂 שלום', lang="en"),
+    Literal("0.500", datatype=URIRef("http://www.w3.org/2001/XMLSchema#decimal")),
+    None,
+    BNode("b1"),
+)
+
+
+@pytest.mark.parametrize("fmt", ["xml", "json", "tsv", "csv"])
+def test_format_standard_results_parse_back_in_rdflib(fmt: str) -> None:
+    result = QueryResult("SELECT", ("s", "text", "n", "none", "b"), (TRICKY_ROW,))
+    parsed = Result.parse(io.StringIO(format_result(result, fmt)), format=fmt)
+    (row,) = list(parsed)
+    text = TRICKY_ROW[1] if fmt != "xml" else Literal(literal_text(str(TRICKY_ROW[1])), lang="en")
+    if fmt == "csv":  # CSV results carry lexical forms only
+        assert [str(v) if v is not None else "" for v in row][:3] == [str(t) for t in TRICKY_ROW[:3]]
+        return
+    assert row[0] == TRICKY_ROW[0] and row[1] == text and row[2] == TRICKY_ROW[2]
+    assert row[3] is None and isinstance(row[4], BNode)
+
+
+def test_format_tsv_keeps_each_row_on_one_line() -> None:
+    result = QueryResult("SELECT", ("s", "text", "n", "none", "b"), (TRICKY_ROW,))
+    lines = format_result(result, "tsv").splitlines()
+    assert lines[0] == "?s\t?text\t?n\t?none\t?b"
+    assert len(lines) == 2 and lines[1].split("\t")[3] == ""
 
 
 def test_format_literal_cells_show_lexical_form() -> None:
@@ -298,30 +334,78 @@ def test_read_query_arg_empty_query_is_a_query_error(arg: str) -> None:
         read_query_arg(arg, io.StringIO(""))
 
 
-# --------------------------------------------------------------------------- queries/
-
-def test_query_examples_exist() -> None:
-    assert len(EXAMPLE_QUERIES) >= 3
-
-
-@pytest.mark.parametrize("path", EXAMPLE_QUERIES, ids=lambda p: p.name)
-def test_query_example_runs_and_finds_rows(graph: Graph, path: Path) -> None:
-    result = run_query(graph, read_query_arg(f"@{path}", io.StringIO()))
-    assert result.kind == "SELECT"
-    assert len(result.rows) > 0
-    for fmt in RESULT_FORMATS:
-        assert format_result(result, fmt)
+def test_read_query_arg_bare_word_names_a_bundled_query() -> None:
+    text = read_query_arg("moves", io.StringIO("ignored"))
+    assert text == (QUERIES_DIR / "moves.rq").read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("path", EXAMPLE_QUERIES, ids=lambda p: p.name)
-def test_query_example_is_portable_to_pyoxigraph(graph: Graph, path: Path) -> None:
-    store = pyoxigraph.Store()
-    store.load(graph.serialize(format="turtle", encoding="utf-8"), format=pyoxigraph.RdfFormat.TURTLE)
-    solutions = list(store.query(path.read_text(encoding="utf-8")))
-    assert len(solutions) == len(run_query(graph, path.read_text(encoding="utf-8")).rows)
+def test_read_query_arg_unknown_name_lists_the_known_ones() -> None:
+    with pytest.raises(QueryError, match="no bundled query named 'mvoes' \\(known: .*moves"):
+        read_query_arg("mvoes", io.StringIO())
 
 
-def test_query_example_people_at_organizations(graph: Graph) -> None:
-    result = run_query(graph, read_query_arg(f"@{QUERIES_DIR / 'people_at_organizations.rq'}", io.StringIO()))
-    rows = [tuple(str(v) if v is not None else "" for v in row) for row in result.rows]
-    assert rows == [("Anna Müller", "Acme, Inc.", "CEO"), ("李伟", "Globex", "")]
+def test_bundled_queries_are_the_files_in_queries() -> None:
+    assert bundled_queries() == {p.stem: p for p in sorted(QUERIES_DIR.glob("*.rq"))}
+
+
+def test_describe_query_is_the_comment_header() -> None:
+    assert describe_query("# What?\n#\n# More.\nSELECT * {}") == "What?\n\nMore."
+
+
+# --------------------------------------------------------------------------- safety and prefixes
+
+@pytest.mark.parametrize(
+    ("sparql", "what"),
+    [
+        ("SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }", "SERVICE"),
+        ("SELECT * WHERE { ?s ?p ?o FILTER EXISTS { SERVICE SILENT <http://x.example/> { ?s ?p ?o } } }",
+         "SERVICE"),
+        ("SELECT * FROM <http://example.org/data.ttl> WHERE { ?s ?p ?o }", "FROM"),
+        ("SELECT * FROM NAMED <file:///etc/passwd> WHERE { GRAPH ?g { ?s ?p ?o } }", "FROM"),
+        ("DESCRIBE <urn:x> FROM <http://example.org/>", "FROM"),
+    ],
+)
+def test_query_remote_data_is_refused(graph: Graph, sparql: str, what: str) -> None:
+    with pytest.raises(QueryError, match=f"{what} .*not supported"):
+        run_query(graph, sparql)
+
+
+def test_query_entity_type_prefixes_follow_the_graph_base(graph: Graph) -> None:
+    bare = Graph(bind_namespaces="none")
+    for triple_ in graph:
+        bare.add(triple_)
+    prefixes = query_namespaces(bare)
+    assert prefixes["person"] == BASE + "entity/person/"
+    assert prefixes["organization"] == BASE + "entity/organization/"
+    assert prefixes["place"] == BASE + "entity/place/"
+    assert run_query(bare, "ASK { person:anna-muller kg:works_at organization:acme }").boolean
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "value"),
+    [
+        ("person=Anna Müller", "person", Literal("Anna Müller")),
+        ('?person="Anna Müller"', "person", Literal("Anna Müller")),
+        ("article=12", "article", Literal(12)),
+        ('article="12"', "article", Literal("12")),
+        ("min_confidence=0.8", "min_confidence",
+         Literal("0.8", datatype=URIRef("http://www.w3.org/2001/XMLSchema#decimal"))),
+        ("predicate=kg:works_at", "predicate", KG.works_at),
+        ("p=<https://x.example/a>", "p", URIRef("https://x.example/a")),
+        ("title=Note: unknown prefix", "title", Literal("Note: unknown prefix")),
+    ],
+)
+def test_parse_binding(text: str, name: str, value) -> None:
+    assert parse_binding(text) == (name, value)
+
+
+@pytest.mark.parametrize("text", ["no equals sign", "=x", "1abc=x", "a b=c"])
+def test_parse_binding_malformed_is_a_query_error(text: str) -> None:
+    with pytest.raises(QueryError, match="NAME=VALUE"):
+        parse_binding(text)
+
+
+def test_parse_binding_uses_the_given_prefixes(graph: Graph) -> None:
+    name, value = parse_binding("p=person:li-wei", query_namespaces(graph))
+    assert run_query(graph, WORKS_AT, bindings={name: value}).rows[0][1] == URIRef(
+        BASE + "entity/organization/globex")
