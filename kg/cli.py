@@ -191,7 +191,7 @@ def cmd_view(args) -> int:
     graph = load_graph(args.graph)
     if args.query:
         result = run_query(graph, read_query_arg(args.query, sys.stdin))
-        if result.type not in ("CONSTRUCT", "DESCRIBE"):
+        if result.kind not in ("CONSTRUCT", "DESCRIBE"):
             raise KgError("--query must be a CONSTRUCT or DESCRIBE query (it selects a graph to draw)")
         graph = result.graph
     stats = write_html(graph, Path(args.out), title=f"kg: {Path(args.graph).name}", max_nodes=args.max_nodes)

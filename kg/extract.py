@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator
 
+from .mentions import ANAPHORA_KEY
 from .names import fold
 from .rules import UNKNOWN, Rule, RuleSet
 from .types import RELATIONS, Article, Mention, Triple
@@ -19,6 +20,7 @@ from .types import RELATIONS, Article, Mention, Triple
 HEDGE_FACTOR = 0.6
 RULE_TYPED_FACTOR = 0.85  # a name typed only by the rule that uses it
 ENUMERATION_FACTOR = 0.95
+ANAPHORA_FACTOR = 0.7  # "the company" resolved to the article's main company
 
 
 @dataclass
@@ -114,12 +116,16 @@ def _person_slot(rule: Rule, emit) -> str | None:
 
 
 def _mention(token, wanted_type: str) -> Mention:
-    return Mention(text=token.text, type=wanted_type, start=token.idx, end=token.idx + len(token.text))
+    """The name in the slot; for "the company"-style references, the company referred to."""
+    text = token.doc.user_data.get((ANAPHORA_KEY, token.idx), token.text)
+    return Mention(text=text, type=wanted_type, start=token.idx, end=token.idx + len(token.text))
 
 
 def _fits(token, wanted_type: str) -> float:
     """1.0 if the name has the wanted type, a lower factor if untyped, 0 if it clashes."""
     label = token.ent_type_
+    if (ANAPHORA_KEY, token.idx) in token.doc.user_data:
+        return ANAPHORA_FACTOR if label == wanted_type else 0.0
     if label == wanted_type:
         return 1.0
     if label == UNKNOWN:
@@ -210,13 +216,19 @@ def _preposition(token) -> str:
 
 
 def _negated(sent, first: int, last: int, lexicon) -> bool:
+    """A negation word between (or just after) the matched names, in the same clause as the
+    name that follows it: "did not join Y" counts, "X, who had not joined Y, stayed at Z" does
+    not negate "stayed at Z"."""
     negations = {w.lower() for w in lexicon["negations"]}
     doc = sent.doc
     end = min(sent.end, last + 4)
     for token in doc[max(sent.start, first - 2):end]:
         if token.i > last and token.is_punct:
             break
-        if token.lower_ in negations:
+        if token.lower_ not in negations:
+            continue
+        stop = last if token.i < last else end
+        if not any(t.is_punct for t in doc[token.i + 1:stop]):
             return True
     return False
 

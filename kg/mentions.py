@@ -38,15 +38,31 @@ _MAX_NAME_TOKENS = 6
 class Gazetteer:
     """General-knowledge lists shared by all languages (``kg/rules/common/``)."""
 
-    places: dict[str, str]  # folded alias -> canonical place name
+    places_folded: dict[str, str]  # folded alias -> canonical place name
+    places_exact: dict[str, str]  # short upper-case codes (US, LA, UK): matched case-sensitively
     place_kinds: dict[str, str]  # canonical -> country | city | region
     place_adjectives: dict[str, dict[str, str]]  # lang -> folded adjective -> canonical place
     first_names: frozenset[str]  # folded
-    legal_strong: frozenset[str]  # folded
+    legal_strong: frozenset[str]  # exact forms: "SA" is a legal form, French "sa" is not
     legal_weak: frozenset[str]
 
-    def canonical_place(self, name: str) -> str | None:
-        return self.places.get(fold(name))
+    def place(self, text: str) -> str | None:
+        """Canonical place name for a surface form, or None."""
+        text = text.strip()
+        return self.places_exact.get(text) or self.places_folded.get(fold(text))
+
+    def legal(self, word: str) -> str | None:
+        """"strong" for registered legal forms (AG, GmbH, Inc.), "weak" (Group, Holding), else None."""
+        if word in self.legal_strong or word.rstrip(".") in self.legal_strong:
+            return "strong"
+        if word in self.legal_weak:
+            return "weak"
+        return None
+
+
+def _is_code(alias: str) -> bool:
+    letters = alias.replace(".", "")
+    return len(letters) <= 3 and letters.isupper()
 
 
 @lru_cache(maxsize=1)
@@ -56,27 +72,31 @@ def load_gazetteer() -> Gazetteer:
     def read(name: str) -> dict:
         return json.loads((common / name).read_text(encoding="utf-8"))
 
-    places: dict[str, str] = {}
+    folded: dict[str, str] = {}
+    exact: dict[str, str] = {}
     kinds: dict[str, str] = {}
     for entry in read("places.json")["places"]:
         canonical = entry["name"]
         kinds[canonical] = entry.get("kind", "city")
         for alias in [canonical, *entry.get("aliases", [])]:
-            places.setdefault(fold(alias), canonical)
+            if _is_code(alias):
+                exact.setdefault(alias, canonical)
+            else:
+                folded.setdefault(fold(alias), canonical)
     adjectives = {
         lang: {fold(adj): place for adj, place in table.items()}
         for lang, table in read("place_adjectives.json").items()
-        if not lang.startswith("_")
+        if isinstance(table, dict)
     }
     legal = read("legal_forms.json")
-    strong = legal.get("strong", legal.get("legal_forms", []))
     return Gazetteer(
-        places=places,
+        places_folded=folded,
+        places_exact=exact,
         place_kinds=kinds,
         place_adjectives=adjectives,
         first_names=frozenset(fold(n) for n in read("first_names.json")["first_names"]),
-        legal_strong=frozenset(fold(f) for f in strong),
-        legal_weak=frozenset(fold(f) for f in legal.get("weak", [])),
+        legal_strong=frozenset(legal.get("strong", [])),
+        legal_weak=frozenset(legal.get("weak", [])),
     )
 
 
@@ -115,7 +135,10 @@ def annotate_entities(doc, lang: str, lexicon: Lexicon, memory: TypeMemory, *, u
     Returns ``(start_char, end_char, type, reason)`` per name, for explanations and tests.
     """
     gaz = load_gazetteer()
-    spans = _ner_spans(doc, lexicon) if use_ner else _proper_noun_spans(doc, lexicon, gaz, memory)
+    spans = _proper_noun_spans(doc, lexicon, gaz, memory, stts=not use_ner)
+    if use_ner:  # NER first; proper-noun chunks only where NER saw nothing
+        ner = _ner_spans(doc, lexicon)
+        spans = ner + [s for s in spans if not _overlaps(ner, s.start, s.end)]
     spans = _add_gazetteer_places(doc, spans, gaz)
     spans = _add_known_names(doc, spans, memory, lexicon)
     for span in spans:
@@ -164,13 +187,13 @@ def _is_name_token(token, lexicon: Lexicon, gaz: Gazetteer, memory: TypeMemory, 
     folded = fold(text)
     if folded in _folded(lexicon, "titles") or folded in _folded(lexicon, "not_names"):
         return False
-    if token.tag_ in _NAME_TAGS:
+    if token.tag_ in _NAME_TAGS or token.pos_ == "PROPN":
         return True
-    if folded in gaz.places or folded in gaz.legal_strong or folded in seen or memory.knows(text):
+    if gaz.place(text) or gaz.legal(text) == "strong" or folded in seen or memory.knows(text):
         return True
     # German genitive of a known name: "Amazons", "Tiktoks"
     stem = folded[:-1] if folded.endswith("s") else None
-    return bool(stem) and (stem in seen or stem in gaz.places or memory.knows(stem))
+    return bool(stem) and (stem in seen or gaz.place(text[:-1]) is not None or memory.knows(stem))
 
 
 @lru_cache(maxsize=64)
@@ -182,13 +205,36 @@ def _folded(lexicon: Lexicon, name: str) -> frozenset[str]:
     return _folded_cached(lexicon[name])
 
 
-def _proper_noun_spans(doc, lexicon: Lexicon, gaz: Gazetteer, memory: TypeMemory) -> list[_Span]:
-    """German fallback: chunks of proper-noun tokens, joined over hyphens, with legal forms."""
+def _proper_noun_spans(doc, lexicon: Lexicon, gaz: Gazetteer, memory: TypeMemory, *, stts: bool) -> list[_Span]:
+    """Chunks of proper-noun tokens, joined over hyphens, with legal forms.
+
+    With German STTS tags (the fallback, ``stts``), a capitalised word inside a sentence that
+    the tagger did not take for a noun ("Google" read as the verb googeln) is a name too, and
+    so is a capitalised noun right after a company cue ("die Google-Mutter Alphabet").
+    """
     particles = {w.lower() for w in lexicon["name_particles"]}
-    seen = frozenset(fold(t.text) for t in doc if t.tag_ == "NE")
+    seen = frozenset(fold(t.text) for t in doc if t.tag_ == "NE" or t.pos_ == "PROPN")
+    adjectives = gaz.place_adjectives.get("de", {}) if stts else {}
+    org_cues = _folded(lexicon, "org_cues")
 
     def name_like(k: int) -> bool:
-        return k < n and _is_name_token(doc[k], lexicon, gaz, memory, seen)
+        if k >= n:
+            return False
+        token = doc[k]
+        if _is_name_token(token, lexicon, gaz, memory, seen):
+            return True
+        if not stts or not token.text[:1].isupper() or token.is_punct:
+            return False
+        folded = fold(token.text)
+        if folded in gaz.first_names and k + 1 < n and doc[k + 1].text[:1].isupper() and doc[k + 1].tag_ != "ART":
+            return True
+        if token.is_sent_start:
+            return False
+        if folded in adjectives or folded in _folded(lexicon, "titles") or folded in _folded(lexicon, "not_names"):
+            return False
+        if not token.tag_.startswith(("NN", "ADJ", "ART", "CARD", "$", "TRUNC", "PPER", "PPOS", "PDS", "PIS")):
+            return True  # German capitalises nouns and names only
+        return token.tag_.startswith("NN") and _previous_word(doc, k) in org_cues
 
     def glued_hyphen(k: int) -> bool:
         return doc[k].text == "-" and not doc[k - 1].whitespace_ and not doc[k].whitespace_
@@ -213,13 +259,15 @@ def _proper_noun_spans(doc, lexicon: Lexicon, gaz: Gazetteer, memory: TypeMemory
                 j += 2
             elif nxt.lower_ in particles and name_like(j + 1) and fold(token.text) in gaz.first_names:
                 j += 2
-            elif fold(nxt.text) in gaz.legal_strong or fold(nxt.text) in gaz.legal_weak:
+            elif gaz.legal(nxt.text):
                 j += 1
             else:
                 break
-        # a chunk never spans a sentence start
+        # a chunk never spans a sentence start (one after punctuation or a line break: parsers
+        # sometimes start a "sentence" inside a name)
         for k in range(i + 1, j):
-            if doc[k].is_sent_start:
+            before = doc[k - 1]
+            if doc[k].is_sent_start and (before.is_punct or before.is_space or "\n" in before.whitespace_):
                 j = k
                 break
         out.append(_Span(i, j, UNKNOWN, "proper-noun"))
@@ -241,7 +289,7 @@ def _add_gazetteer_places(doc, spans: list[_Span], gaz: Gazetteer) -> list[_Span
             if i + size > n:
                 continue
             span = doc[i:i + size]
-            if fold(span.text) in gaz.places and not _overlaps(spans, i, i + size):
+            if gaz.place(span.text) and not _overlaps(spans, i, i + size):
                 spans.append(_Span(i, i + size, "Place", "gazetteer"))
                 break
     return sorted(spans, key=lambda s: s.start)
@@ -267,11 +315,11 @@ def _add_known_names(doc, spans: list[_Span], memory: TypeMemory, lexicon: Lexic
 def _type_span(doc, span: _Span, lang: str, lexicon: Lexicon, gaz: Gazetteer, memory: TypeMemory) -> None:
     text = doc[span.start:span.end].text
     tokens = doc[span.start:span.end]
-    folded_last = fold(tokens[-1].text)
-    if folded_last in gaz.legal_strong or (folded_last in gaz.legal_weak and len(tokens) > 1):
+    legal = gaz.legal(tokens[-1].text)
+    if legal == "strong" or (legal == "weak" and len(tokens) > 1):
         span.type, span.reason = "Organization", "legal-form"
         return
-    if fold(text) in gaz.places and span.type != "Person":
+    if gaz.place(text) and span.type != "Person":
         span.type, span.reason = "Place", "gazetteer"
         return
     known = memory.type_of(text)
@@ -284,10 +332,18 @@ def _type_span(doc, span: _Span, lang: str, lexicon: Lexicon, gaz: Gazetteer, me
         if span.type != "Organization":
             span.type, span.reason = "Organization", f"cue:{prev}"
     elif span.type != UNKNOWN and span.reason.startswith("ner"):
+        person_like = first in gaz.first_names and 2 <= len(tokens) <= 4 and all(t.text[:1].isupper() for t in tokens)
         if known and known != span.type and span.type != "Person":
             span.type, span.reason = known, "known"
         elif span.type == "Person" and len(tokens) == 1 and known == "Organization":
             span.type, span.reason = known, "known"
+        elif span.type == "Organization" and person_like and not known:
+            span.type, span.reason = "Person", "first-name"
+        elif span.type == "Person" and len(tokens) == 1 and first not in gaz.first_names:
+            # a lone word is a person only as the surname of a full name (checked later)
+            span.type, span.reason = UNKNOWN, "ner:lone-word"
+        elif span.type == "Place" and len(tokens) == 1 and not known:
+            span.type, span.reason = UNKNOWN, "ner:place-not-in-gazetteer"
     elif known:
         span.type, span.reason = known, "known"
     elif first in gaz.first_names and len(tokens) >= 2 and all(t.text[:1].isupper() for t in tokens):
@@ -305,10 +361,18 @@ def _looks_like_person(tokens, gaz: Gazetteer) -> bool:
 
 
 def _previous_word(doc, start: int) -> str | None:
+    """The word before a name, folded; for a hyphen compound ("Start-up", "E-Commerce-Riese")
+    the whole compound if it is a cue, else its last part."""
     i = start - 1
     while i >= 0 and (doc[i].is_space or doc[i].text in {"«", "„", '"', "“"}):
         i -= 1
-    return fold(doc[i].text) if i >= 0 else None
+    if i < 0:
+        return None
+    j = i
+    while j >= 2 and doc[j - 1].text == "-" and not doc[j - 1].whitespace_ and not doc[j - 2].whitespace_:
+        j -= 2
+    compound = fold(doc[j:i + 1].text)
+    return compound if j < i and compound in _CUE_COMPOUNDS else fold(doc[i].text)
 
 
 def _compound_head(doc, end: int) -> str | None:
@@ -319,8 +383,12 @@ def _compound_head(doc, end: int) -> str | None:
 
 
 def _surname_backreferences(doc, spans: list[_Span]) -> None:
-    """A lone surname after "First Last" in the same article is that person."""
+    """A lone surname after "First Last" in the same article is that person, found or not."""
     surnames = {fold(doc[s.end - 1].text) for s in spans if s.type == "Person" and s.end - s.start >= 2}
+    for token in doc:
+        if token.text[:1].isupper() and fold(token.text) in surnames and not _overlaps(spans, token.i, token.i + 1):
+            spans.append(_Span(token.i, token.i + 1, "Person", "surname"))
+    spans.sort(key=lambda s: s.start)
     for span in spans:
         if span.end - span.start == 1 and span.type in (UNKNOWN, "Organization") and fold(doc[span.start].text) in surnames:
             if span.type == UNKNOWN or span.reason.startswith("ner"):
@@ -339,6 +407,80 @@ def _keep(doc, span: _Span, lexicon: Lexicon) -> bool:
     if not folded or folded in _folded(lexicon, "not_names") or folded in _folded(lexicon, "titles"):
         return False
     return any(c.isalpha() for c in text)
+
+
+def promote_rule_typed_names(doc, triples, lexicon: Lexicon) -> bool:
+    """Second look at an article once its rules have run.
+
+    Untyped names that a rule showed to be people ("Marni Levine, die ... gewechselt war") or
+    organisations become so everywhere in the article, surname-only mentions of those people
+    too; then "der Konzern"/"the company" references to the article's main company are marked.
+    Returns True if anything changed (the caller then runs the rules again).
+    """
+    from spacy.tokens import Span
+
+    typed = {}
+    for t in triples:
+        for m in (t.subject, t.object):
+            if m.type in ("Person", "Organization") and (ANAPHORA_KEY, m.start) not in doc.user_data:
+                typed.setdefault(fold(m.text), m.type)
+    surnames = {name.split()[-1]: "Person" for name, type_ in typed.items() if type_ == "Person" and " " in name}
+    changed = False
+    ents = []
+    for ent in doc.ents:
+        folded = fold(ent.text)
+        new_type = typed.get(folded) or surnames.get(folded)
+        if ent.label_ == UNKNOWN and new_type:
+            ents.append(Span(doc, ent.start, ent.end, label=new_type))
+            changed = True
+        else:
+            ents.append(ent)
+    if changed:
+        doc.ents = ents
+    return _mark_company_anaphora(doc, lexicon) or changed
+
+
+_CUE_COMPOUNDS = frozenset({"start-up", "video-app", "tech-konzern", "dax-konzern", "jeune-pousse", "co-founder", "co-fondateur", "co-fondatrice", "maison-mere"})
+
+ANAPHORA_KEY = "kg_refers_to"  # doc.user_data[(ANAPHORA_KEY, char offset)] -> name referred to
+
+
+def topic_organization(doc) -> str | None:
+    """The article's main company: the most mentioned organisation, if it clearly leads."""
+    counts = Counter(fold(e.text) for e in doc.ents if e.label_ == "Organization")
+    ranked = counts.most_common(2)
+    if not ranked or ranked[0][1] < 3 or (len(ranked) > 1 and ranked[0][1] < 1.5 * ranked[1][1]):
+        return None
+    surfaces = Counter(e.text for e in doc.ents if e.label_ == "Organization" and fold(e.text) == ranked[0][0])
+    return surfaces.most_common(1)[0][0]
+
+
+def _mark_company_anaphora(doc, lexicon: Lexicon) -> bool:
+    """"des Konzerns", "the company", "la société" with no name after it refer to the article's
+    main company; such a noun becomes an Organization mention that points to that name."""
+    nouns = {w.lower() for w in lexicon.lists.get("org_anaphora", ())}
+    determiners = {w.lower() for w in lexicon.lists.get("anaphora_determiners", ())}
+    if not nouns:
+        return False
+    topic = topic_organization(doc)
+    if topic is None:
+        return False
+    from spacy.tokens import Span
+
+    added = []
+    for token in doc:
+        if token.ent_type_ or token.lower_ not in nouns or token.i == 0 or (ANAPHORA_KEY, token.idx) in doc.user_data:
+            continue
+        if doc[token.i - 1].lower_ not in determiners:
+            continue
+        following = doc[token.i + 1] if token.i + 1 < len(doc) else None
+        if following is not None and (following.ent_type_ or following.text == "-"):
+            continue  # "the company Stripe", "des Konzerns Siemens": a name follows
+        added.append(Span(doc, token.i, token.i + 1, label="Organization"))
+        doc.user_data[(ANAPHORA_KEY, token.idx)] = topic
+    if added:
+        doc.ents = sorted(list(doc.ents) + added, key=lambda span: span.start)
+    return bool(added)
 
 
 def _set_and_merge(doc, spans: list[_Span]) -> None:

@@ -22,7 +22,7 @@ from .articles import read_articles
 from .errors import KgError, ModelNotInstalled, NothingBuilt
 from .extract import compile_matchers, extract_triples
 from .language import detect_language
-from .mentions import TypeMemory, annotate_entities
+from .mentions import TypeMemory, annotate_entities, promote_rule_typed_names
 from .nlp import LangPipeline, load_pipeline
 from .resolve import Resolution, resolve_entities
 from .rules import load_rules
@@ -74,6 +74,8 @@ class Extractor:
         doc = pipeline(article.text)
         annotate_entities(doc, article.lang, ruleset.lexicon, self.memory, use_ner="ner" in pipeline.nlp.pipe_names)
         triples = tuple(extract_triples(article, doc, ruleset, matchers))
+        if promote_rule_typed_names(doc, triples, ruleset.lexicon):
+            triples = tuple(extract_triples(article, doc, ruleset, matchers))
         for t in triples:  # a rule's typing is weak evidence for later articles
             for m in (t.subject, t.object):
                 self.memory.record(m.text, m.type, 0.25)

@@ -156,7 +156,7 @@ def _winner(counter: Counter) -> str:
 
 def _strip_legal(name: str, gaz) -> str:
     words = name.split()
-    while len(words) > 1 and (fold(words[-1]) in gaz.legal_strong or fold(words[-1]) in gaz.legal_weak):
+    while len(words) > 1 and gaz.legal(words[-1]) == "strong":
         words.pop()
     return " ".join(words)
 
@@ -171,8 +171,10 @@ def _key(text: str, type_: str | None, user: Mapping[str, str], gaz) -> tuple[st
     folded = fold(surface)
     if folded in user:
         return fold(user[folded]), "alias file"
+    if fold(_strip_legal(surface, gaz)) in user:
+        return fold(user[fold(_strip_legal(surface, gaz))]), "alias file"
     if type_ in (None, "Place"):
-        place = gaz.places.get(folded)
+        place = gaz.place(surface)
         if place:
             return fold(place), "place gazetteer"
     stripped = _strip_legal(surface, gaz)
@@ -187,7 +189,7 @@ def _canonical_name(counts: Counter, key: str, user: Mapping[str, str], gaz, typ
             return value
     if type_ == "Place":
         for surface in counts:
-            place = gaz.places.get(fold(surface))
+            place = gaz.place(surface)
             if place:
                 return place
     def rank(item):

@@ -1,0 +1,89 @@
+"""The rule engine on hand-built Docs: no trained model, only words, tags and entity labels."""
+
+from __future__ import annotations
+
+import spacy
+from spacy.tokens import Doc, Span
+
+from kg.extract import compile_matchers, extract_triples
+from kg.rules import load_rules
+from kg.types import Article
+
+
+LEMMAS = {"poached": "poach", "joined": "join", "competes": "compete", "wechselt": "wechseln", "opened": "open"}
+
+
+def _doc(nlp, words, ents, spaces=None):
+    doc = Doc(nlp.vocab, words=words, spaces=spaces)
+    for token in doc:
+        token.is_sent_start = token.i == 0
+        token.lemma_ = LEMMAS.get(token.lower_, token.lower_)
+    doc.ents = [Span(doc, s, e, label=label) for s, e, label in ents]
+    with doc.retokenize() as retok:
+        for ent in doc.ents:
+            if len(ent) > 1:
+                retok.merge(ent, attrs={"LEMMA": ent.text})
+    return doc
+
+
+def _run(lang, words, ents, spaces=None):
+    nlp = spacy.blank(lang)
+    rules = load_rules(lang)
+    doc = _doc(nlp, words, ents, spaces)
+    article = Article(id="x", source="x", text=doc.text, lang=lang)
+    return list(extract_triples(article, doc, rules, compile_matchers(rules, nlp.vocab, with_parser=False)))
+
+
+def test_extract_enumeration_yields_one_fact_per_member():
+    words = ["Apple", "has", "poached", "engineers", "from", "Tesla", ",", "Rivian", "and", "Lucid", "."]
+    triples = _run("en", words, [(0, 1, "Organization"), (5, 6, "Organization"), (7, 8, "Organization"), (9, 10, "Organization")])
+    got = {(t.subject.text, t.relation, t.object.text) for t in triples}
+    assert got == {("Apple", "recruits_from", x) for x in ("Tesla", "Rivian", "Lucid")}
+
+
+def test_extract_apposition_by_comma_alone_is_not_an_enumeration():
+    words = ["Lyft", "lost", "ground", "to", "its", "rival", "Uber", ",", "Bolt", "said", "."]
+    triples = _run("en", words, [(0, 1, "Organization"), (6, 7, "Organization"), (8, 9, "Organization")])
+    assert {t.object.text for t in triples} == {"Uber"}
+
+
+def test_extract_negation_yields_nothing():
+    words = ["Maria", "Lopez", "did", "not", "join", "Databricks", "."]
+    assert _run("en", words, [(0, 2, "Person"), (5, 6, "Organization")]) == []
+    words = ["Maria", "Lopez", "joined", "Databricks", "."]
+    assert len(_run("en", words, [(0, 2, "Person"), (3, 4, "Organization")])) == 1
+
+
+def test_extract_hedged_statement_has_lower_confidence():
+    plain = _run("en", ["Adobe", "will", "acquire", "Figma", "."], [(0, 1, "Organization"), (3, 4, "Organization")])
+    hedged = _run("en", ["Adobe", "could", "acquire", "Figma", "."], [(0, 1, "Organization"), (3, 4, "Organization")])
+    assert plain and hedged and hedged[0].confidence < plain[0].confidence
+
+
+def test_extract_untyped_name_is_typed_by_the_rule_with_lower_confidence():
+    typed = _run("en", ["Temu", "competes", "with", "Amazon", "."], [(0, 1, "Organization"), (3, 4, "Organization")])
+    untyped = _run("en", ["Temu", "competes", "with", "Amazon", "."], [(0, 1, "Unknown"), (3, 4, "Organization")])
+    assert untyped[0].subject.type == "Organization"
+    assert untyped[0].confidence < typed[0].confidence
+
+
+def test_extract_type_clash_blocks_the_rule():
+    assert _run("en", ["Temu", "competes", "with", "Paris", "."], [(0, 1, "Organization"), (3, 4, "Place")]) == []
+
+
+def test_extract_move_from_to_emits_former_and_current_in_german():
+    words = ["Anna", "Schmidt", "wechselt", "von", "Siemens", "zu", "Bosch", "."]
+    nlp = spacy.blank("de")
+    rules = load_rules("de")
+    doc = _doc(nlp, words, [(0, 2, "Person"), (4, 5, "Organization"), (6, 7, "Organization")])
+    article = Article(id="x", source="x", text=doc.text, lang="de")
+    got = {(t.subject.text, t.relation, t.object.text) for t in extract_triples(article, doc, rules, compile_matchers(rules, nlp.vocab, False))}
+    assert got == {("Anna Schmidt", "worked_at", "Siemens"), ("Anna Schmidt", "works_at", "Bosch")}
+
+
+def test_extract_evidence_and_offsets_point_into_the_text():
+    triples = _run("en", ["Stripe", "opened", "a", "new", "office", "in", "Dublin", "."], [(0, 1, "Organization"), (6, 7, "Place")])
+    t = triples[0]
+    text = "Stripe opened a new office in Dublin . "
+    assert t.evidence.startswith("Stripe opened") and t.rule_id == "en.located_in.office_in"
+    assert text[t.object.start:t.object.end] == "Dublin"

@@ -1,0 +1,98 @@
+"""End to end: build the bundled sample corpus and check specific facts through SPARQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kg.export import load_graph
+from kg.pipeline import build
+from kg.query import run_query
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, settings):
+    out = tmp_path_factory.mktemp("build")
+    result = build([SAMPLES], out, settings)
+    return out, result
+
+
+def _rows(out, query):
+    return {tuple(str(v) for v in row) for row in run_query(load_graph(out / "graph.ttl"), query).rows}
+
+
+def test_pipeline_builds_every_sample_in_every_language(built):
+    out, result = built
+    assert result.report.articles_built == result.report.articles_read >= 8
+    assert set(result.report.by_language) == {"en", "fr", "de"}
+    for name in ("graph.ttl", "graph.html", "report.json", "triples.jsonl"):
+        assert (out / name).stat().st_size > 0
+    assert not list(out.glob(".*.tmp")), "a temporary file was left behind"
+
+
+def test_pipeline_sparql_finds_a_move_between_companies(built):
+    out, _ = built
+    rows = _rows(out, """SELECT ?person ?from ?to WHERE {
+        ?p kg:worked_at ?f ; kg:works_at ?t ; rdfs:label ?person . ?f rdfs:label ?from . ?t rdfs:label ?to }""")
+    assert ("Katrin Vollmer", "Siemens", "Quantellis") in rows
+
+
+def test_pipeline_sparql_finds_where_companies_hire(built):
+    out, _ = built
+    rows = _rows(out, "SELECT ?c ?p WHERE { ?o kg:hires_in ?x . ?o rdfs:label ?c . ?x rdfs:label ?p }")
+    assert ("Quantellis", "Leipzig") in rows
+
+
+def test_pipeline_merges_spellings_across_articles_and_languages(built):
+    out, result = built
+    siemens = [e for e in result.resolution.entities if e.name.startswith("Siemens") and e.type == "Organization"]
+    assert any(e.name == "Siemens" for e in siemens)
+    articles = _rows(out, """SELECT DISTINCT ?lang WHERE {
+        ?f rdf:subject|rdf:object ?e ; prov:wasDerivedFrom ?a . ?e rdfs:label "Siemens" . ?a dcterms:language ?lang }""")
+    assert {lang for (lang,) in articles} >= {"en", "de"}
+
+
+def test_pipeline_every_fact_has_evidence_from_its_article(built):
+    _, result = built
+    assert result.facts
+    for fact in result.facts:
+        for source in fact.sources:
+            assert source.evidence and source.rule_id.startswith(source.lang + ".")
+            assert 0 < source.confidence <= 1
+
+
+def test_pipeline_turtle_loads_in_pyoxigraph_with_the_same_triples(built):
+    pyoxigraph = pytest.importorskip("pyoxigraph")
+    out, _ = built
+    store = pyoxigraph.Store()
+    store.load(path=str(out / "graph.ttl"), format=pyoxigraph.RdfFormat.TURTLE)
+    assert len(store) == len(load_graph(out / "graph.ttl"))
+    answer = list(store.query("PREFIX kg: <https://w3id.org/kg-news/ontology#> SELECT ?s WHERE { ?s kg:works_at ?o }"))
+    assert answer
+
+
+def test_pipeline_same_input_same_output(tmp_path, settings, built):
+    out, _ = built
+    again = tmp_path / "again"
+    build([SAMPLES], again, settings, html=False)
+    assert (again / "graph.ttl").read_bytes() == (out / "graph.ttl").read_bytes()
+
+
+def test_pipeline_html_has_no_remote_references(built):
+    out, _ = built
+    html = (out / "graph.html").read_text(encoding="utf-8")
+    import re
+
+    assert not re.search(r"""(?:src|href)\s*=\s*["']?https?:""", html, re.I)
+    assert "cdn" not in html.lower() or "cdnjs" not in html.lower()
+
+
+def test_pipeline_min_confidence_filters(tmp_path, settings):
+    from dataclasses import replace
+
+    strict = build([SAMPLES], tmp_path / "s", replace(settings, min_confidence=0.99), html=False)
+    assert all(f.confidence >= 0.99 for f in strict.facts)
