@@ -42,3 +42,11 @@ def slug(text: str) -> str:
     # Names with no Latin letters (CJK, Arabic, ...): percent-free stable code points.
     codes = "-".join(f"{ord(c):x}" for c in folded if not c.isspace())
     return "u" + codes if codes else "unnamed"
+
+
+_LEADING_ELISION = re.compile(r"^(?:d|l|qu)'(?=[A-ZÀ-Ý0-9])")  # lower case: "d'Amazon", not "L'Oréal"
+
+
+def display_form(text: str) -> str:
+    """A surface name without a French elided preposition: "d'Amazon" -> "Amazon"."""
+    return _LEADING_ELISION.sub("", clean_surface(text)) or text

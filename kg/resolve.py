@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
 from .mentions import load_gazetteer
-from .names import clean_surface, fold, slug
+from .names import clean_surface, display_form, fold, slug
 from .types import RELATIONS, Entity, Fact, Merge, Triple
 
 
@@ -81,10 +81,10 @@ def resolve_entities(
     for t in kept:
         for m in (t.subject, t.object):
             key, reason = _key(m.text, m.type, user, gaz)
-            surfaces[(m.type, key)][clean_surface(m.text)] += 1
+            surfaces[(m.type, key)][display_form(m.text)] += 1
             mention_key[(t.article_id, m.text, m.type)] = (m.type, key)
             if reason:
-                reasons[(m.type, key, clean_surface(m.text))] = reason  # type: ignore[index]
+                reasons[(m.type, key, display_form(m.text))] = reason  # type: ignore[index]
 
     redirect: dict[tuple[str, str], tuple[tuple[str, str], str]] = {}
     _merge_genitives(surfaces, redirect)
@@ -195,7 +195,8 @@ def _canonical_name(counts: Counter, key: str, user: Mapping[str, str], gaz, typ
     def rank(item):
         surface, n = item
         inner_caps = any(c.isupper() for c in surface[1:])
-        return (-n, -len(surface.split()), not inner_caps, surface)
+        possessive = surface.endswith(("'s", "'"))  # "Amazon's" only if nothing else was seen
+        return (possessive, -n, -len(surface.split()), not inner_caps, surface)
     forms = Counter()
     for surface, n in counts.items():
         forms[_strip_legal(surface, gaz) if type_ == "Organization" else surface] += n

@@ -10,6 +10,7 @@ from kg.rules import load_rules
 from kg.types import Article
 
 
+TAGS = {"poached": "VBN", "joined": "VBD", "join": "VB", "competes": "VBZ", "opened": "VBD", "acquire": "VB", "did": "VBD", "not": "RB", "has": "VBZ", "could": "MD", "will": "MD", "wechselt": "VVFIN"}
 LEMMAS = {"poached": "poach", "joined": "join", "competes": "compete", "wechselt": "wechseln", "opened": "open"}
 
 
@@ -18,6 +19,8 @@ def _doc(nlp, words, ents, spaces=None):
     for token in doc:
         token.is_sent_start = token.i == 0
         token.lemma_ = LEMMAS.get(token.lower_, token.lower_)
+        token.tag_ = TAGS.get(token.lower_, "NNP" if token.text[:1].isupper() else "NN")
+        token.pos_ = "VERB" if token.lower_ in LEMMAS else "PROPN" if token.text[:1].isupper() else "NOUN"
     doc.ents = [Span(doc, s, e, label=label) for s, e, label in ents]
     with doc.retokenize() as retok:
         for ent in doc.ents:
