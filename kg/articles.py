@@ -238,13 +238,18 @@ class _ArticleHTMLParser(HTMLParser):
         self.lang = ""
 
     # -- structure ---------------------------------------------------------------------------
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+    def _open(self, tag: str, attrs: list[tuple[str, str | None]]) -> dict[str, str]:
+        """What every opening tag does, self-closing or not: metadata and block breaks."""
         attr = {k.lower(): (v or "") for k, v in attrs}
         self._metadata(tag, attr)
         if tag in BLOCK_TAGS:
             self._flush()
         elif tag == "br":
             self._line_break()
+        return attr
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attr = self._open(tag, attrs)
         if tag in VOID_TAGS:
             return
         closers = _IMPLICIT_CLOSERS.get(tag)
@@ -275,12 +280,7 @@ class _ArticleHTMLParser(HTMLParser):
             self.in_h1 = True
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attr = {k.lower(): (v or "") for k, v in attrs}
-        self._metadata(tag, attr)
-        if tag in BLOCK_TAGS:
-            self._flush()
-        elif tag == "br":
-            self._line_break()
+        self._open(tag, attrs)
 
     def handle_endtag(self, tag: str) -> None:
         if tag in BLOCK_TAGS:
