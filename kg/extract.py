@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator
 
-from .mentions import ANAPHORA_KEY
+from .mentions import refers_to
 from .names import fold
 from .rules import UNKNOWN, Rule, RuleSet
 from .types import RELATIONS, Article, Mention, Triple
@@ -20,7 +20,6 @@ from .types import RELATIONS, Article, Mention, Triple
 HEDGE_FACTOR = 0.6
 RULE_TYPED_FACTOR = 0.85  # a name typed only by the rule that uses it
 ENUMERATION_FACTOR = 0.95
-ANAPHORA_FACTOR = 0.7  # "the company" resolved to the article's main company
 
 
 @dataclass
@@ -94,7 +93,7 @@ def _triples_from_match(article: Article, rule: Rule, sent, slots: dict[str, lis
         objects = _members(slots[emit.object], obj_type, sent, lexicon)
         for s_token, s_factor in subjects:
             for o_token, o_factor in objects:
-                if s_token.i == o_token.i or fold(s_token.text) == fold(o_token.text):
+                if s_token.i == o_token.i or fold(_mention(s_token, subj_type).text) == fold(_mention(o_token, obj_type).text):
                     continue
                 yield Triple(
                     subject=_mention(s_token, subj_type),
@@ -117,15 +116,17 @@ def _person_slot(rule: Rule, emit) -> str | None:
 
 def _mention(token, wanted_type: str) -> Mention:
     """The name in the slot; for "the company"-style references, the company referred to."""
-    text = token.doc.user_data.get((ANAPHORA_KEY, token.idx), token.text)
+    ref = refers_to(token)
+    text = ref[0] if ref else token.text
     return Mention(text=text, type=wanted_type, start=token.idx, end=token.idx + len(token.text))
 
 
 def _fits(token, wanted_type: str) -> float:
     """1.0 if the name has the wanted type, a lower factor if untyped, 0 if it clashes."""
     label = token.ent_type_
-    if (ANAPHORA_KEY, token.idx) in token.doc.user_data:
-        return ANAPHORA_FACTOR if label == wanted_type else 0.0
+    ref = refers_to(token)
+    if ref:
+        return ref[1] if label == wanted_type else 0.0
     if label == wanted_type:
         return 1.0
     if label == UNKNOWN:

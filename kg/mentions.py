@@ -146,8 +146,9 @@ def annotate_entities(doc, lang: str, lexicon: Lexicon, memory: TypeMemory, *, u
     _surname_backreferences(doc, spans)
     spans = [s for s in spans if _keep(doc, s, lexicon)]
     _set_and_merge(doc, spans)
+    _mark_place_adjectives(doc, lang, gaz)
     for ent in doc.ents:
-        if ent.label_ != UNKNOWN:
+        if ent.label_ != UNKNOWN and refers_to(ent[0]) is None:
             memory.record(ent.text, ent.label_, 0.5 if lang == "de" and not use_ner else 1.0)
     return [(e.start_char, e.end_char, e.label_, "") for e in doc.ents]
 
@@ -255,6 +256,9 @@ def _proper_noun_spans(doc, lexicon: Lexicon, gaz: Gazetteer, memory: TypeMemory
             nxt = doc[j]
             if name_like(j):
                 j += 1
+            elif j == i + 1 and fold(token.text) in gaz.first_names and nxt.text[:1].isupper() \
+                    and not nxt.is_punct and fold(nxt.text) not in _folded(lexicon, "titles"):
+                j += 1  # "Benedikt Ruhland": the surname the tagger took for a noun
             elif glued_hyphen(j) and name_like(j + 1):
                 j += 2
             elif nxt.lower_ in particles and name_like(j + 1) and fold(token.text) in gaz.first_names:
@@ -422,7 +426,7 @@ def promote_rule_typed_names(doc, triples, lexicon: Lexicon) -> bool:
     typed = {}
     for t in triples:
         for m in (t.subject, t.object):
-            if m.type in ("Person", "Organization") and (ANAPHORA_KEY, m.start) not in doc.user_data:
+            if m.type in ("Person", "Organization") and (REFERS_TO, m.start) not in doc.user_data:
                 typed.setdefault(fold(m.text), m.type)
     surnames = {name.split()[-1]: "Person" for name, type_ in typed.items() if type_ == "Person" and " " in name}
     changed = False
@@ -442,7 +446,33 @@ def promote_rule_typed_names(doc, triples, lexicon: Lexicon) -> bool:
 
 _CUE_COMPOUNDS = frozenset({"start-up", "video-app", "tech-konzern", "dax-konzern", "jeune-pousse", "co-founder", "co-fondateur", "co-fondatrice", "maison-mere"})
 
-ANAPHORA_KEY = "kg_refers_to"  # doc.user_data[(ANAPHORA_KEY, char offset)] -> name referred to
+REFERS_TO = "kg_refers_to"  # doc.user_data[(REFERS_TO, char offset)] -> (name referred to, confidence factor)
+ANAPHORA_FACTOR = 0.7  # "der Konzern" taken for the article's main company
+ADJECTIVE_FACTOR = 0.9  # "der Münchner Konzern" -> Munich
+
+
+def refers_to(token) -> tuple[str, float] | None:
+    """The name a non-name token stands for ("des Konzerns" -> "Tiktok"), with its factor."""
+    return token.doc.user_data.get((REFERS_TO, token.idx))
+
+
+def _mark_place_adjectives(doc, lang: str, gaz: Gazetteer) -> None:
+    """City and region adjectives ("Münchner", "parisienne", "Parisian") become Place mentions
+    standing for the place. Country adjectives are left alone: nationality is not location."""
+    table = gaz.place_adjectives.get(lang, {})
+    if not table:
+        return
+    from spacy.tokens import Span
+
+    added = []
+    for token in doc:
+        place = table.get(fold(token.text))
+        if place and not token.ent_type_ and gaz.place_kinds.get(place) in ("city", "region"):
+            added.append(Span(doc, token.i, token.i + 1, label="Place"))
+            token.pos_ = "ADJ"  # rules tell "der Münchner Konzern" from "in München" by POS
+            doc.user_data[(REFERS_TO, token.idx)] = (place, ADJECTIVE_FACTOR)
+    if added:
+        doc.ents = sorted(list(doc.ents) + added, key=lambda span: span.start)
 
 
 def topic_organization(doc) -> str | None:
@@ -469,7 +499,7 @@ def _mark_company_anaphora(doc, lexicon: Lexicon) -> bool:
 
     added = []
     for token in doc:
-        if token.ent_type_ or token.lower_ not in nouns or token.i == 0 or (ANAPHORA_KEY, token.idx) in doc.user_data:
+        if token.ent_type_ or token.lower_ not in nouns or token.i == 0 or (REFERS_TO, token.idx) in doc.user_data:
             continue
         if doc[token.i - 1].lower_ not in determiners:
             continue
@@ -477,7 +507,7 @@ def _mark_company_anaphora(doc, lexicon: Lexicon) -> bool:
         if following is not None and (following.ent_type_ or following.text == "-"):
             continue  # "the company Stripe", "des Konzerns Siemens": a name follows
         added.append(Span(doc, token.i, token.i + 1, label="Organization"))
-        doc.user_data[(ANAPHORA_KEY, token.idx)] = topic
+        doc.user_data[(REFERS_TO, token.idx)] = (topic, ANAPHORA_FACTOR)
     if added:
         doc.ents = sorted(list(doc.ents) + added, key=lambda span: span.start)
     return bool(added)

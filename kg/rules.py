@@ -8,7 +8,8 @@ Each language folder holds the same two files:
     ``confidence`` and example sentences with the facts they must yield. Pattern tokens may use
     three shorthands that are expanded here: ``"SLOT": name`` names the token for ``emit``,
     ``"ENT": type`` requires an entity of that type (or an untyped name, which the rule then
-    types), ``{"GAP": n}`` allows up to n tokens that are not names (``{"SKIP": n}``: any tokens)
+    types), ``{"GAP": n}`` allows up to n tokens that are not people, companies or untyped names
+    (``{"SKIP": n}``: any tokens)
     within the clause, and a string ``"@list"``
     inside ``IN``/``NOT_IN`` stands for a word list of ``lexicon.json``.
 ``lexicon.json``
@@ -273,7 +274,9 @@ def _expand_token(token: Any, lexicon: Lexicon, where: str) -> tuple[dict, str |
     token = dict(token)
     slot = token.pop("SLOT", None)
     types = None
-    for gap, extra in (("GAP", {"ENT_TYPE": ""}), ("SKIP", {})):
+    # a GAP may not cross a person, company or untyped name; it may cross a place ("beim
+    # Stuttgarter Autobauer Porsche")
+    for gap, extra in (("GAP", {"ENT_TYPE": {"NOT_IN": ["Person", "Organization", UNKNOWN]}}), ("SKIP", {})):
         if gap in token:
             size = token.pop(gap)
             if token or not isinstance(size, int) or size < 1:

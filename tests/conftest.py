@@ -20,13 +20,21 @@ def extractor(settings):
 
 
 @pytest.fixture
-def extract(extractor):
-    """extract(text, lang) -> set of (subject, relation, object) surface triples."""
+def extract_triples(extractor):
+    """extract_triples(text, lang) -> the Triples one article made of ``text`` yields."""
     from kg.types import Article
 
+    def run(text: str, lang: str):
+        return extractor.process_article(Article(id="t", source="test", text=text, lang=lang)).triples
+
+    return run
+
+
+@pytest.fixture
+def extract(extract_triples):
+    """extract(text, lang) -> set of (subject, relation, object) surface triples."""
+
     def run(text: str, lang: str) -> set[tuple[str, str, str]]:
-        article = Article(id="t", source="test", text=text, lang=lang)
-        result = extractor.process_article(article)
-        return {(t.subject.text, t.relation, t.object.text) for t in result.triples}
+        return {(t.subject.text, t.relation, t.object.text) for t in extract_triples(text, lang)}
 
     return run

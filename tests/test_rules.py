@@ -47,8 +47,13 @@ def _norm(name: str) -> str:
 
 
 @pytest.mark.parametrize("lang,rule_id,example", EXAMPLES)
-def test_rules_example_yields_expected_facts(extract, lang, rule_id, example):
-    found = {(_norm(s), r, _norm(o)) for s, r, o in extract(example.text, lang)}
+def test_rules_example_yields_expected_facts(extract_triples, lang, rule_id, example):
+    triples = extract_triples(example.text, lang)
+    if not example.expect:  # a counter-example: this rule must not fire on it
+        fired = [(t.subject.text, t.relation, t.object.text) for t in triples if t.rule_id == rule_id]
+        assert not fired, f"{rule_id} must not fire on {example.text!r}; it gave {fired}"
+        return
+    found = {(_norm(t.subject.text), t.relation, _norm(t.object.text)) for t in triples}
     found |= {(s[:-1] if s.endswith("s") else s, r, o[:-1] if o.endswith("s") else o) for s, r, o in found}
     for subject, relation, obj in example.expect:
         assert (_norm(subject), relation, _norm(obj)) in found, (
