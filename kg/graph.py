@@ -43,8 +43,18 @@ from .vocab import ARTICLE_PATH, ENTITY_PATH, FACT_PATH, GRAPH_PATH, KG, SCHEMA,
 # C0 controls other than tab, LF and CR, plus the two non-characters XML also rejects.
 _NOT_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _SURROGATES = re.compile("[\ud800-\udfff]")
-# A BCP 47 tag as RDF accepts it (primary subtag of letters, then alphanumeric subtags).
-_LANGUAGE_TAG = re.compile(r"^[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*$")
+# A well-formed BCP 47 language tag (RFC 5646 section 2.1, without the grandfathered tags),
+# as strict RDF parsers check it: language[-extlang][-script][-region]*[-variant]
+# *[-extension][-privateuse], or a private-use tag alone.
+_LANGUAGE_TAG = re.compile(
+    r"^(?:(?:[A-Za-z]{2,3}(?:-[A-Za-z]{3}){0,3}|[A-Za-z]{4,8})"
+    r"(?:-[A-Za-z]{4})?"
+    r"(?:-(?:[A-Za-z]{2}|[0-9]{3}))?"
+    r"(?:-(?:[A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*"
+    r"(?:-[0-9A-WY-Za-wy-z](?:-[A-Za-z0-9]{2,8})+)*"
+    r"(?:-[Xx](?:-[A-Za-z0-9]{1,8})+)?"
+    r"|[Xx](?:-[A-Za-z0-9]{1,8})+)$"
+)
 # Characters that may not appear in an IRI written between <...> in Turtle or N-Triples.
 _BAD_IRI_CHARS = re.compile(r"[\x00-\x20<>\"{}|^`\\]")
 _THOUSANDTH = Decimal("0.001")
@@ -83,8 +93,9 @@ def article_iri(base_iri: str, article_id: str) -> URIRef:
 
 def fact_iri(base_iri: str, fact: Fact) -> URIRef:
     """``<base_iri>fact/<first 16 hex digits of sha1("subject_key|relation|object_key")>``."""
+    # surrogatepass: a key left with a lone surrogate by undecodable input still hashes.
     digest = hashlib.sha1(
-        f"{fact.subject.key}|{fact.relation}|{fact.object.key}".encode("utf-8")
+        f"{fact.subject.key}|{fact.relation}|{fact.object.key}".encode("utf-8", "surrogatepass")
     ).hexdigest()
     return URIRef(base_iri + FACT_PATH + digest[:16])
 

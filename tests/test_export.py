@@ -6,6 +6,7 @@ other RDF test modules.
 
 from __future__ import annotations
 
+import argparse
 import csv
 import io
 import os
@@ -23,6 +24,7 @@ from rdflib.compare import graph_diff, to_isomorphic
 from rdflib.namespace import RDF, RDFS
 
 from kg import export
+from kg.cli_rdf import add_commands
 from kg.errors import ConfigError, InputError
 from kg.export import (
     CSV_COLUMNS,
@@ -163,6 +165,14 @@ def read_graphml(data: bytes) -> nx.MultiDiGraph:
 
 def read_csv(data: bytes) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(data.decode("utf-8"), newline="")))
+
+
+def run_cli(*argv: str) -> int:
+    """Parse ``argv`` with kg/cli_rdf.py's sub-parsers and run the command, as kg/cli.py will."""
+    parser = argparse.ArgumentParser(prog="kg")
+    found = add_commands(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(list(argv))
+    return found[args.command](args)
 
 
 def leftovers(folder: Path) -> list[str]:
@@ -472,3 +482,33 @@ def test_export_load_graphs_merges_files(tmp_path: Path) -> None:
     assert len(merged) == len(small_graph() + kg_graph())
     with pytest.raises(InputError, match="no graph file"):
         load_graphs([])
+
+
+
+# --------------------------------------------------------------------------- kg export
+
+@pytest.mark.parametrize("name", sorted(FORMATS))
+def test_export_command_writes_every_format(tmp_path: Path, name: str,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    source = write_graph(kg_graph(), tmp_path / "in.ttl")
+    out = tmp_path / f"out.data"
+    assert run_cli("export", str(source), "--format", name, "--out", str(out)) == 0
+    assert out.read_bytes() == FORMATS[name].serialize(load_graph(source))
+    assert capsys.readouterr().out.startswith(f"{name}: {out} (")
+
+
+def test_export_command_takes_the_format_from_the_extension(tmp_path: Path) -> None:
+    source = write_graph(kg_graph(), tmp_path / "in.ttl")
+    assert run_cli("export", str(source), "--out", str(tmp_path / "g.trig")) == 0
+    assert b"graph/a1> {" in (tmp_path / "g.trig").read_bytes()
+    assert run_cli("export", str(source), "--out", str(tmp_path / "g.unknown")) == 0
+    assert (tmp_path / "g.unknown").read_bytes() == FORMATS["turtle"].serialize(load_graph(source))
+
+
+def test_export_command_bad_input_is_a_one_line_error(tmp_path: Path) -> None:
+    source = write_graph(kg_graph(), tmp_path / "in.ttl")
+    with pytest.raises(ConfigError, match="unknown graph format 'gml'"):
+        run_cli("export", str(source), "--format", "gml", "--out", str(tmp_path / "x"))
+    with pytest.raises(InputError, match="graph file not found"):
+        run_cli("export", str(tmp_path / "missing.ttl"), "--out", str(tmp_path / "x.nt"))
+    assert not (tmp_path / "x").exists() and not (tmp_path / "x.nt").exists()

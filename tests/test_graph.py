@@ -578,3 +578,22 @@ def test_graph_base_iri_of_a_foreign_graph_is_unknown() -> None:
     graph = Graph()
     graph.add((URIRef("https://x.example/people/1"), RDF.type, KG.Person))
     assert detect_base_iri(graph) is None
+
+
+def test_graph_key_with_a_lone_surrogate_still_gets_a_fact_iri() -> None:
+    odd = Entity("person/\ud800", "\ud800", "Person")
+    graph = build_graph([Fact(odd, "works_at", TIKTOK, (triple(odd, "works_at", TIKTOK),), 0.5)],
+                        {}, base_iri=BASE)
+    assert len(list(graph.subjects(RDF.type, KG.Fact))) == 1
+
+
+@pytest.mark.parametrize(
+    ("lang", "tagged"),
+    [("en", "en"), ("de-CH", "de-ch"), ("zh-Hant-TW", "zh-hant-tw"), ("es-419", "es-419"),
+     ("x-kg", "x-kg"), ("a", None), ("en-a", None), ("de-", None), ("e1", None), ("und", None),
+     ("", None), ("abcdefghi", None), ("en_US", None)],
+)
+def test_graph_sentence_language_tag_must_be_well_formed(lang: str, tagged: str | None) -> None:
+    fact = Fact(CHEW, "based_in", SEATTLE, (triple(CHEW, "based_in", SEATTLE, lang=lang),), 0.5)
+    (sentence,) = build_graph([fact], {}, base_iri=BASE).objects(None, KG.sentence)
+    assert sentence.language == tagged

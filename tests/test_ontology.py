@@ -165,3 +165,55 @@ def test_ontology_confidence_is_a_decimal_between_zero_and_one(ontology: Graph) 
                 "xsd": str(XSD)},
     )
     assert answer.askAnswer
+
+
+# --------------------------------------------------------------------------- SHACL shapes
+
+SH = Namespace("http://www.w3.org/ns/shacl#")
+
+
+@pytest.fixture(scope="module")
+def shapes() -> Graph:
+    return Graph().parse(ontology_file("shapes.ttl"), format="turtle")
+
+
+def test_shapes_parse_in_pyoxigraph_to_the_same_graph(shapes: Graph) -> None:
+    quads = pyoxigraph.parse(path=str(ontology_file("shapes.ttl")), format=pyoxigraph.RdfFormat.TURTLE)
+    other = Graph()
+    for quad in quads:
+        other.add(tuple(_oxigraph_to_rdflib(t) for t in (quad.subject, quad.predicate, quad.object)))
+    assert to_isomorphic(other) == to_isomorphic(shapes)
+
+
+def test_shapes_use_only_terms_the_ontology_declares(ontology: Graph, shapes: Graph) -> None:
+    assert sorted(_kg_terms_mentioned(shapes) - _declared_kg_terms(ontology)) == []
+
+
+@pytest.mark.parametrize("relation", sorted(RELATIONS))
+def test_shapes_check_domain_and_range_of_every_relation(shapes: Graph, relation: str) -> None:
+    subject_type, object_type, _ = RELATIONS[relation]
+    (shape,) = shapes.subjects(SH.targetSubjectsOf, KG[relation])
+    assert list(shapes.objects(shape, SH["class"])) == [KG[subject_type]]
+    (prop,) = shapes.objects(shape, SH.property)
+    assert shapes.value(prop, SH.path) == KG[relation]
+    assert list(shapes.objects(prop, SH["class"])) == [KG[object_type]]
+
+
+def test_shapes_allow_exactly_the_relations_on_facts(shapes: Graph) -> None:
+    (prop,) = [p for p in shapes.objects(None, SH.property) if shapes.value(p, SH.path) == RDF.predicate]
+    allowed = set(shapes.items(shapes.value(prop, SH["in"])))
+    assert allowed == {KG[r] for r in RELATIONS}
+
+
+def test_shapes_bound_every_confidence_to_the_unit_interval(shapes: Graph) -> None:
+    props = [p for p in shapes.objects(None, SH.property) if shapes.value(p, SH.path) == KG.confidence]
+    assert len(props) == 2  # on facts and on evidence
+    for prop in props:
+        assert shapes.value(prop, SH.datatype) == XSD.decimal
+        assert shapes.value(prop, SH.minInclusive).toPython() == 0
+        assert shapes.value(prop, SH.maxInclusive).toPython() == 1
+
+
+def test_shapes_every_message_is_english(shapes: Graph) -> None:
+    messages = list(shapes.objects(None, SH.message))
+    assert messages and all(m.language == "en" for m in messages)

@@ -1,0 +1,101 @@
+"""The ``export``, ``validate`` and ``serve`` commands, for kg/cli.py to add to its parser.
+
+``add_commands(subparsers)`` adds the three sub-parsers and returns command name -> function;
+each function takes the parsed arguments and returns the exit code, and raises kg.errors types
+(one-line messages) for bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from .errors import InputError
+from .export import FORMATS, format_for_path, get_format, load_graphs, write_graph
+from .serve import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_TIMEOUT, DEFAULT_WORKERS
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def add_commands(subparsers: Any) -> dict[str, Command]:
+    """Add ``export``, ``validate`` and ``serve`` to ``subparsers`` (from
+    ``ArgumentParser.add_subparsers``); return their functions by name."""
+    formats = ", ".join(FORMATS)
+    e = subparsers.add_parser("export", help="convert a graph to another format (RDF, GraphML, CSV)")
+    e.add_argument("graphs", nargs="+", metavar="GRAPH", help="RDF files (merged when several)")
+    e.add_argument("--out", required=True, metavar="FILE", help="file to write")
+    e.add_argument("--format", metavar="FORMAT",
+                   help=f"one of {formats} (default: from the extension of --out, else turtle)")
+
+    v = subparsers.add_parser("validate", help="check a graph against the SHACL shapes")
+    v.add_argument("graphs", nargs="+", metavar="GRAPH", help="RDF files (merged when several)")
+    v.add_argument("--shapes", metavar="FILE", help="SHACL shapes (default: ontology/shapes.ttl)")
+
+    s = subparsers.add_parser("serve", help="answer SPARQL queries over HTTP (read-only)")
+    s.add_argument("graphs", nargs="+", metavar="GRAPH", help="RDF files (merged when several)")
+    s.add_argument("--host", default=DEFAULT_HOST,
+                   help=f"interface to listen on (default {DEFAULT_HOST}, this machine only)")
+    s.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}")
+    s.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
+                   help=f"seconds a query may run (default {DEFAULT_TIMEOUT:g})")
+    s.add_argument("--workers", type=int, default=DEFAULT_WORKERS,
+                   help=f"queries answered at the same time (default {DEFAULT_WORKERS})")
+    s.add_argument("--quiet", action="store_true", help="do not log each request")
+    return {"export": cmd_export, "validate": cmd_validate, "serve": cmd_serve}
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write the merged graphs to ``--out`` in ``--format`` (or the format of its extension)."""
+    if args.format:
+        graph_format = get_format(args.format)
+    else:
+        try:
+            graph_format = format_for_path(args.out)
+        except InputError:  # an extension no format claims: the default format
+            graph_format = get_format("turtle")
+    graph = load_graphs(args.graphs)
+    path = write_graph(graph, args.out, graph_format.name)
+    print(f"{graph_format.name}: {path} ({len(graph)} triples)")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Print one line per SHACL violation; exit 0 when the graph conforms, 1 when not."""
+    from .validate import format_violation, load_shapes, validate_graph
+
+    graph = load_graphs(args.graphs)
+    report = validate_graph(graph, load_shapes(args.shapes))
+    for violation in report.violations:
+        print(format_violation(violation))
+    names = ", ".join(args.graphs)
+    if report.conforms:
+        print(f"{names}: conforms to the shapes ({len(graph)} triples)")
+        return 0
+    errors = sum(1 for v in report.violations if v.severity == "Violation")
+    print(f"{names}: does not conform ({errors} violation{'' if errors == 1 else 's'})")
+    return 1
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the merged graphs until interrupted (Ctrl-C)."""
+    from .serve import is_loopback, serve
+
+    if not args.quiet:
+        logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    if not is_loopback(args.host):
+        print(f"warning: listening on {args.host}: anyone who can reach this machine can query "
+              f"the graph", file=sys.stderr)
+
+    def ready(server: Any) -> None:
+        print(f"SPARQL endpoint: {server.url} (query page: {server.url[:-len('sparql')]}); "
+              f"Ctrl-C stops it", flush=True)
+
+    try:
+        serve(args.graphs, host=args.host, port=args.port, timeout=args.timeout,
+              workers=args.workers, on_ready=ready)
+    except KeyboardInterrupt:  # the normal way to stop a server
+        print("stopped", file=sys.stderr)
+    return 0
