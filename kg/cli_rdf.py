@@ -14,8 +14,10 @@ from collections.abc import Callable
 from typing import Any
 
 from .errors import InputError
-from .export import FORMATS, format_for_path, get_format, load_graphs, write_graph
 from .serve import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_TIMEOUT, DEFAULT_WORKERS
+
+# rdflib, networkx and pyshacl are imported by the commands themselves, so that building the
+# parser (every `kg` run) stays fast.
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -23,12 +25,13 @@ Command = Callable[[argparse.Namespace], int]
 def add_commands(subparsers: Any) -> dict[str, Command]:
     """Add ``export``, ``validate`` and ``serve`` to ``subparsers`` (from
     ``ArgumentParser.add_subparsers``); return their functions by name."""
-    formats = ", ".join(FORMATS)
     e = subparsers.add_parser("export", help="convert a graph to another format (RDF, GraphML, CSV)")
     e.add_argument("graphs", nargs="+", metavar="GRAPH", help="RDF files (merged when several)")
     e.add_argument("--out", required=True, metavar="FILE", help="file to write")
     e.add_argument("--format", metavar="FORMAT",
-                   help=f"one of {formats} (default: from the extension of --out, else turtle)")
+                   help="turtle, nt, json-ld, rdf-xml, trig, nquads (TriG and N-Quads with a named "
+                        "graph per article), graphml or csv (default: from the extension of "
+                        "--out, else turtle)")
 
     v = subparsers.add_parser("validate", help="check a graph against the SHACL shapes")
     v.add_argument("graphs", nargs="+", metavar="GRAPH", help="RDF files (merged when several)")
@@ -49,6 +52,8 @@ def add_commands(subparsers: Any) -> dict[str, Command]:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Write the merged graphs to ``--out`` in ``--format`` (or the format of its extension)."""
+    from .export import format_for_path, get_format, load_graphs, write_graph
+
     if args.format:
         graph_format = get_format(args.format)
     else:
@@ -64,6 +69,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Print one line per SHACL violation; exit 0 when the graph conforms, 1 when not."""
+    from .export import load_graphs
     from .validate import format_violation, load_shapes, validate_graph
 
     graph = load_graphs(args.graphs)

@@ -31,18 +31,21 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-from rdflib import Graph
-
 from .errors import ConfigError, KgError, QueryError
+
+if TYPE_CHECKING:  # rdflib and the query module load in the workers, not for `kg --help`
+    from rdflib import Graph
+
+    from .query import QueryResult
 
 LOG = logging.getLogger(__name__)
 
@@ -171,8 +174,9 @@ def choose_format(kind: str, accept: str | None, requested: str | None = None) -
     return table[media], canonical[table[media]]
 
 
-def render(result: Any, accept: str | None, requested: str | None = None) -> Answer:
-    """A kg.query.QueryResult as an HTTP answer in the negotiated format."""
+def render(result: QueryResult, accept: str | None, requested: str | None = None) -> Answer:
+    """A query result as an HTTP answer in the negotiated format (ConfigError when the
+    ``format`` parameter names none for this kind of result)."""
     from .export import get_format
     from .query import format_result
 
@@ -210,6 +214,7 @@ def _worker_main(conn: Connection, data: bytes, prefixes: list[tuple[str, str]])
     """Entry point of a worker process: load the graph, then answer queries until told to
     stop (``None``) or killed."""
     import rdflib.plugins.sparql
+    from rdflib import Graph
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent, which stops us
     rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False
@@ -571,7 +576,7 @@ def is_loopback(host: str) -> bool:
 
 def serve(paths: Sequence[str | Path], *, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
           timeout: float = DEFAULT_TIMEOUT, workers: int = DEFAULT_WORKERS,
-          on_ready: Any = None) -> None:
+          on_ready: Callable[[SparqlServer], None] | None = None) -> None:
     """Load the graph files at ``paths`` and answer queries until interrupted.
 
     ``on_ready(server)`` is called once the server listens (the CLI prints the URL there).
