@@ -93,11 +93,14 @@ def _triples_from_match(article: Article, rule: Rule, sent, slots: dict[str, lis
         objects = _members(slots[emit.object], obj_type, sent, lexicon)
         for s_token, s_factor in subjects:
             for o_token, o_factor in objects:
+                relation = emit.relation
+                if relation == "works_at" and _marked_former(o_token, lexicon):
+                    relation = "worked_at"  # "Ex-SAP-Manager X", "ex-Google engineer X"
                 if s_token.i == o_token.i or fold(_mention(s_token, subj_type).text) == fold(_mention(o_token, obj_type).text):
                     continue
                 yield Triple(
                     subject=_mention(s_token, subj_type),
-                    relation=emit.relation,
+                    relation=relation,
                     object=_mention(o_token, obj_type),
                     article_id=article.id,
                     lang=ruleset.lang,
@@ -108,6 +111,17 @@ def _triples_from_match(article: Article, rule: Rule, sent, slots: dict[str, lis
                     confidence=round(min(1.0, confidence * s_factor * o_factor), 3),
                     role=role if emit.subject == _person_slot(rule, emit) else "",
                 )
+
+
+def _marked_former(token, lexicon) -> bool:
+    """Is the company name glued to a "former" prefix: "Ex-SAP", "ex-Google"?"""
+    doc = token.doc
+    former = {w.lower().rstrip("-") for w in lexicon.lists.get("former", ())}
+    i = token.i
+    return (
+        i >= 2 and doc[i - 1].text == "-" and not doc[i - 1].whitespace_ and not doc[i - 2].whitespace_
+        and doc[i - 2].lower_ in former
+    ) or (i >= 1 and doc[i - 1].lower_.rstrip("-") in {"ex"} and doc[i - 1].text.endswith("-"))
 
 
 def _person_slot(rule: Rule, emit) -> str | None:
@@ -162,7 +176,8 @@ def _enumeration(head, sent, lexicon) -> list:
     conjunctions = lexicon.multiword("conjunctions")
     doc = head.doc
     # a preposition or article repeated before each member: "d'Amazon, de Microsoft ou de Meta"
-    before = _preposition(doc[head.i - 1]) if head.i - 1 >= sent.start else None
+    previous = doc[head.i - 1] if head.i - 1 >= sent.start else None
+    before = _preposition(previous) if previous is not None and previous.pos_ in ("ADP", "DET") else None
     found, has_conjunction = [], False
     for direction in (1, -1):
         i = head.i

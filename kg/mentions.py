@@ -143,6 +143,7 @@ def annotate_entities(doc, lang: str, lexicon: Lexicon, memory: TypeMemory, *, u
     spans = _add_known_names(doc, spans, memory, lexicon)
     for span in spans:
         _type_span(doc, span, lang, lexicon, gaz, memory)
+    _one_type_per_name(doc, spans)
     _surname_backreferences(doc, spans)
     spans = [s for s in spans if _keep(doc, s, lexicon)]
     _set_and_merge(doc, spans)
@@ -170,12 +171,18 @@ def _ner_spans(doc, lexicon: Lexicon) -> list[_Span]:
 def _trim(doc, start: int, end: int, lexicon: Lexicon) -> tuple[int, int]:
     """Drop determiners, job titles and punctuation at the edges of a name."""
     titles = {w.lower() for w in lexicon["titles"]}
+    def plain_lower(token) -> bool:  # "de", "ligne" — but not "eBay"
+        return token.text[:1].islower() and not any(c.isupper() for c in token.text[1:])
+
     while start < end and (
         doc[start].lower_ in _DETERMINERS or doc[start].lower_ in titles or doc[start].is_punct
-        or doc[start].is_space or doc[start].lower_ in {"'s", "’s"}
+        or doc[start].is_space or doc[start].lower_ in {"'s", "’s"} or (end - start > 1 and plain_lower(doc[start]))
     ):
         start += 1
-    while end > start and (doc[end - 1].is_punct or doc[end - 1].is_space or doc[end - 1].lower_ in {"'s", "’s", "'"}):
+    while end > start and (
+        doc[end - 1].is_punct or doc[end - 1].is_space or doc[end - 1].lower_ in {"'s", "’s", "'"}
+        or (end - start > 1 and plain_lower(doc[end - 1]))
+    ):
         end -= 1
     return start, end
 
@@ -356,6 +363,29 @@ def _type_span(doc, span: _Span, lang: str, lexicon: Lexicon, gaz: Gazetteer, me
         span.type, span.reason = "Person", f"cue:{prev}"
     elif prev and prev in _folded(lexicon, "place_cues") and len(tokens) == 1:
         span.type, span.reason = "Place", f"cue:{prev}"
+
+
+def _one_type_per_name(doc, spans: list[_Span]) -> None:
+    """Within one article a name has one type: the one its strongest mention shows ("la pépite
+    Aérolithe" types every later "Aérolithe"); among NER guesses alone, the majority."""
+    strong: dict[str, str] = {}
+    guesses: dict[str, Counter] = defaultdict(Counter)
+    for span in spans:
+        name = fold(doc[span.start:span.end].text)
+        if span.type == UNKNOWN:
+            continue
+        if span.reason.startswith(("ner", "proper-noun")):
+            guesses[name][span.type] += 1
+        else:
+            strong.setdefault(name, span.type)
+    for span in spans:
+        name = fold(doc[span.start:span.end].text)
+        if name in strong and span.reason.startswith(("ner", "proper-noun")):
+            span.type, span.reason = strong[name], "same name elsewhere in the article"
+        elif name in guesses and name not in strong and span.reason.startswith(("ner", "proper-noun")):
+            (best, n), *rest = guesses[name].most_common(2) + [(None, 0)]
+            if n > rest[0][1]:
+                span.type = best
 
 
 def _looks_like_person(tokens, gaz: Gazetteer) -> bool:

