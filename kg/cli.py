@@ -9,12 +9,11 @@ from pathlib import Path
 from typing import Sequence
 
 from . import __version__
+from .cli_rdf import add_commands
 from .errors import KgError
+from .query import RESULT_FORMATS
 
-EXAMPLE_QUERY = """SELECT ?person ?from ?to WHERE {
-  ?p kg:worked_at ?f ; kg:works_at ?t ; rdfs:label ?person .
-  ?f rdfs:label ?from . ?t rdfs:label ?to .
-} ORDER BY ?person"""
+EXAMPLE_QUERY = "moves"  # queries/moves.rq: who moved from one company to another
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -31,12 +30,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     b.add_argument("--explain-merges", action="store_true", help="list every entity merge with its reason")
     b.add_argument("--no-html", action="store_true", help="do not write graph.html")
     b.add_argument("--max-nodes", type=int, help="draw at most this many (most connected) nodes in graph.html")
+    b.add_argument("--format", dest="formats", action="append", metavar="FORMAT",
+                   help="also write the graph in this format (nt, json-ld, rdf-xml, trig, nquads, graphml, csv); repeatable")
     b.add_argument("--example-query", action="store_true", help="print the answer to an example SPARQL query")
 
     q = sub.add_parser("query", help="run a SPARQL query against a graph file")
     q.add_argument("graph", metavar="GRAPH", help="a Turtle (or other RDF) file written by kg build")
     q.add_argument("query", metavar="QUERY", help="query text, @file.rq, or - for standard input")
-    q.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    q.add_argument("--format", choices=RESULT_FORMATS, default="table")
+    q.add_argument("--bind", action="append", metavar="NAME=VALUE", help="pre-bind a query variable (repeatable)")
 
     e = sub.add_parser("eval", help="score extraction against gold triples (precision, recall, F1)")
     e.add_argument("paths", nargs="+", metavar="PATH")
@@ -53,6 +55,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     v.add_argument("--query", help="a CONSTRUCT query (text or @file.rq) selecting what to draw")
     v.add_argument("--out", required=True, metavar="FILE.html")
     v.add_argument("--max-nodes", type=int)
+    COMMANDS.update(add_commands(sub))
     return parser.parse_args(argv)
 
 
@@ -103,7 +106,7 @@ def cmd_build(args) -> int:
     try:
         result = build(
             args.paths, args.out, settings, lang=args.lang, aliases=_aliases(args.aliases),
-            html=not args.no_html, max_nodes=args.max_nodes, progress=progress,
+            html=not args.no_html, max_nodes=args.max_nodes, progress=progress, formats=args.formats or (),
         )
     finally:
         progress.close()
@@ -123,17 +126,18 @@ def cmd_build(args) -> int:
         print(f"Skipped {len(report.skipped)}:")
         for item in report.skipped:
             print(f"  {item.source}: {item.reason}")
-    print(f"Turtle: {report.outputs['turtle']}")
-    if "html" in report.outputs:
-        print(f"HTML:   {report.outputs['html']}")
-    print(f"Report: {report.outputs['report']}")
+    for kind, path in report.outputs.items():
+        print(f"{kind + ':':<9}{path}")
     if args.example_query:
         from .export import load_graph
         from .query import format_result, run_query
 
-        print("\nWho moved from one company to another?")
-        print(EXAMPLE_QUERY)
-        sys.stdout.write(format_result(run_query(load_graph(report.outputs["turtle"]), EXAMPLE_QUERY), "table"))
+        from .query import read_query_arg
+
+        text = read_query_arg(EXAMPLE_QUERY, sys.stdin)
+        print(f"\nExample query `kg query {report.outputs['turtle']} {EXAMPLE_QUERY}` (queries/{EXAMPLE_QUERY}.rq):")
+        print(text.splitlines()[0].lstrip("# "))
+        sys.stdout.write(format_result(run_query(load_graph(report.outputs["turtle"]), text), "table"))
     return 0
 
 
@@ -141,9 +145,12 @@ def cmd_query(args) -> int:
     from .export import load_graph
     from .query import format_result, read_query_arg, run_query
 
+    from .query import parse_binding, query_namespaces
+
     text = read_query_arg(args.query, sys.stdin)
     graph = load_graph(args.graph)
-    sys.stdout.write(format_result(run_query(graph, text), args.format))
+    bindings = dict(parse_binding(b, query_namespaces(graph)) for b in args.bind or [])
+    sys.stdout.write(format_result(run_query(graph, text, bindings=bindings), args.format))
     return 0
 
 

@@ -168,10 +168,14 @@ def build(
     html: bool = True,
     max_nodes: int | None = None,
     progress: Callable[[int, str], None] | None = None,
+    formats: Iterable[str] = (),
 ) -> BuildResult:
-    """The whole job: read, extract, resolve, write graph.ttl, graph.html and report.json."""
-    from .export import write_graph
+    """The whole job: read, extract, resolve, write graph.ttl (plus any other ``formats``),
+    graph.html, triples.jsonl and report.json — each atomically."""
+    from .export import get_format, graph_file_name, write_graph
     from .graph import build_graph
+
+    wanted = [get_format(name) for name in formats]  # a bad format fails before any work
 
     started = time.perf_counter()
     extraction = extract_corpus(paths, settings, lang=lang, progress=progress)
@@ -188,6 +192,11 @@ def build(
     graph = build_graph(facts, extraction.articles, base_iri=settings.base_iri)
     write_graph(graph, out / "graph.ttl", "turtle")
     report.outputs["turtle"] = str(out / "graph.ttl")
+    for fmt in wanted:
+        if fmt.name != "turtle":
+            path = out / graph_file_name(fmt.name)
+            write_graph(graph, path, fmt.name)
+            report.outputs[fmt.name] = str(path)
     if html:
         from .viz import write_html
 

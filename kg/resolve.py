@@ -10,13 +10,15 @@ is recorded with its reason.
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
 from .mentions import load_gazetteer
 from .names import clean_surface, display_form, fold, slug
-from .types import RELATIONS, Entity, Fact, Merge, Triple
+from .types import RELATIONS, Entity, Fact, Mention, Merge, Triple
 
 
 @dataclass
@@ -78,6 +80,7 @@ def resolve_entities(
     surfaces: dict[tuple[str, str], Counter] = defaultdict(Counter)  # (type, key) -> surface counts
     mention_key: dict[tuple[str, str, str], tuple[str, str]] = {}  # (article, text, type) -> (type, key)
     reasons: dict[tuple[str, str], str] = {}
+    kept = [_uninflect(t) if t.lang == "de" else t for t in kept]
     for t in kept:
         for m in (t.subject, t.object):
             key, reason = _key(m.text, m.type, user, gaz)
@@ -138,6 +141,21 @@ def resolve_entities(
     resolution.entities = sorted((e for e in entities.values() if e.key in used), key=lambda e: e.key)
     resolution.merges = [m for m in resolution.merges if m.entity_key in used]
     return resolution
+
+
+_INFLECTED_ADJECTIVE = re.compile(r"^([A-ZÄÖÜ]\w*sch)(?:en|er|em|es)(?=\s)")
+
+
+def _uninflect(t: Triple) -> Triple:
+    """German names open with an adjective that declines: "der Deutschen Telekom" -> "Deutsche
+    Telekom", "Bayerischen Motoren Werke" -> "Bayerische ..." (only the -sch- adjectives, which
+    are safe to restore)."""
+    def fix(m: Mention) -> Mention:
+        text = _INFLECTED_ADJECTIVE.sub(r"\1e", m.text)
+        return m if text == m.text else dataclasses.replace(m, text=text)
+
+    subject, obj = fix(t.subject), fix(t.object)
+    return t if (subject, obj) == (t.subject, t.object) else dataclasses.replace(t, subject=subject, object=obj)
 
 
 def _best_per_sentence(sources: list[Triple]) -> list[float]:

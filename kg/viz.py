@@ -563,8 +563,8 @@ def _set_options(net: Any, big: bool, node_count: int) -> None:
     # From a handful of nodes to BIG_GRAPH_NODES and beyond, repulsion grows and central
     # gravity weakens, so that bigger graphs spread out enough to leave room for the labels.
     spread = min(1.0, max(0.0, (node_count - 50) / (BIG_GRAPH_NODES - 50)))
-    net.barnes_hut(gravity=-(9000 + 71000 * spread), central_gravity=0.25 - 0.2 * spread,
-                   spring_length=170 + 80 * spread, spring_strength=0.04,
+    net.barnes_hut(gravity=-(4000 + 76000 * spread), central_gravity=0.4 - 0.35 * spread,
+                   spring_length=110 + 140 * spread, spring_strength=0.04,
                    damping=0.3 + 0.05 * spread, overlap=0.1 * (1 - spread))
     physics = {key: value for key, value in vars(net.options.physics).items()
                if not key.startswith("use_")}
@@ -584,9 +584,9 @@ def _set_options(net: Any, big: bool, node_count: int) -> None:
     net.options = {
         "autoResize": True,
         "nodes": {"borderWidth": 1.5, "borderWidthSelected": 3,
-                  "font": {"size": 14, "face": font, "color": "#1a1a1a", "strokeWidth": 4,
+                  "font": {"size": 16 if big else 20, "face": font, "color": "#1a1a1a", "strokeWidth": 4,
                            "strokeColor": "#ffffff"}},
-        "edges": {"font": {"size": 12, "face": font, "align": "horizontal", "strokeWidth": 4,
+        "edges": {"font": {"size": 12 if big else 15, "face": font, "align": "horizontal", "strokeWidth": 4,
                            "strokeColor": "#ffffff"},
                   "arrows": {"to": {"enabled": True, "scaleFactor": 0.6}},
                   "smooth": False if big else {"enabled": True, "type": "continuous",

@@ -23,7 +23,7 @@ def test_cli_build_reports_and_explains_merges(tmp_path, capsys):
     code = main(["build", str(ROOT / "samples"), "--out", str(tmp_path), "--explain-merges", "--no-html", "--example-query"])
     out = capsys.readouterr().out
     assert code == 0
-    assert "Turtle:" in out and "Merges:" in out and "?person" in out
+    assert "turtle:" in out and "Merges:" in out and "person" in out and "Katrin Vollmer" in out
 
 
 def test_cli_build_bad_inputs_are_reported_not_fatal(tmp_path, capsys):
