@@ -202,7 +202,8 @@ def cmd_view(args) -> int:
             raise KgError("--query must be a CONSTRUCT or DESCRIBE query (it selects a graph to draw)")
         graph = result.graph
     stats = write_html(graph, Path(args.out), title=f"kg: {Path(args.graph).name}", max_nodes=args.max_nodes)
-    print(f"HTML: {args.out} ({stats})")
+    left = f"; left out {stats.nodes_left_out} entities and {stats.edges_left_out} facts" if stats.nodes_left_out or stats.edges_left_out else ""
+    print(f"HTML: {args.out} ({stats.nodes_drawn} nodes and {stats.edges_drawn} edges drawn{left})")
     return 0
 
 
