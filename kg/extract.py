@@ -84,7 +84,7 @@ def _triples_from_match(article: Article, rule: Rule, sent, slots: dict[str, lis
     confidence = rule.confidence
     if _hedged(sent, lexicon):
         confidence *= HEDGE_FACTOR
-    role = " ".join(t.text for t in slots.get(rule.role, [])) if rule.role else ""
+    role = _role_text(slots.get(rule.role, [])) if rule.role else ""
     evidence = sent.text.strip()
     ev_start = sent.start_char + (len(sent.text) - len(sent.text.lstrip()))
     for emit in rule.emits:
@@ -109,7 +109,7 @@ def _triples_from_match(article: Article, rule: Rule, sent, slots: dict[str, lis
                     evidence_end=ev_start + len(evidence),
                     rule_id=rule.id,
                     confidence=round(min(1.0, confidence * s_factor * o_factor), 3),
-                    role=role if emit.subject == _person_slot(rule, emit) else "",
+                    role=(role or _nearby_role(s_token, sent, lexicon)) if emit.subject == _person_slot(rule, emit) else "",
                 )
 
 
@@ -122,6 +122,62 @@ def _marked_former(token, lexicon) -> bool:
         i >= 2 and doc[i - 1].text == "-" and not doc[i - 1].whitespace_ and not doc[i - 2].whitespace_
         and doc[i - 2].lower_ in former
     ) or (i >= 1 and doc[i - 1].lower_.rstrip("-") in {"ex"} and doc[i - 1].text.endswith("-"))
+
+
+def _role_text(tokens: list) -> str:
+    """The title a rule captured, whole: "Chef" in "E-Commerce-Chef" grows to the compound."""
+    if not tokens:
+        return ""
+    doc = tokens[0].doc
+    lo, hi = min(t.i for t in tokens), max(t.i for t in tokens) + 1
+    while lo >= 2 and doc[lo - 1].text == "-" and not doc[lo - 1].whitespace_ and not doc[lo - 2].whitespace_ \
+            and not doc[lo - 2].ent_type_:
+        lo -= 2
+    return doc[lo:hi].text
+
+
+def _nearby_role(person, sent, lexicon) -> str:
+    """The job title written next to a person, when the rule did not capture one: before the
+    name ("chief executive Daniel Ek", "Finanzchefin Jana Weber"), in an apposition after it
+    ("Jana Weber, Finanzchefin ...") or after "as"/"als"/"comme" ("... as chief operating
+    officer"). Empty if no title word is there."""
+    words = {w.lower() for w in lexicon.lists.get("title_words", ())}
+    heads = {w.lower() for w in lexicon["titles"]}
+    doc = person.doc
+
+    def is_title(token) -> bool:
+        low = token.lower_
+        return not token.ent_type_ and (low in words or low in heads or any(
+            low.endswith(h) for h in heads if len(h) >= 4 and len(low) > len(h)))
+
+    def run(start: int, step: int) -> str:
+        i, tokens = start, []
+        while sent.start <= i < sent.end and (is_title(doc[i]) or (doc[i].text == "-" and tokens)) and len(tokens) < 8:
+            tokens.append(i)
+            i += step
+        while tokens and doc[tokens[-1]].text == "-":
+            tokens.pop()
+        if not tokens:
+            return ""
+        lo, hi = min(tokens), max(tokens) + 1
+        span = doc[lo:hi]
+        return span.text if any(t.lower_ in heads or is_title(t) and t.lower_ not in words for t in span) else ""
+
+    role = run(person.i - 1, -1)
+    if not role and person.i + 2 < sent.end and doc[person.i + 1].text == ",":
+        start = person.i + 2
+        while start < sent.end and doc[start].pos_ == "DET":
+            start += 1
+        role = run(start, 1)
+    if not role:
+        for token in doc[person.i + 1:sent.end]:
+            if token.lower_ in {"as", "als", "comme", "en tant que"}:
+                nxt = token.i + 1
+                while nxt < sent.end and doc[nxt].pos_ in ("DET", "ADJ") and not is_title(doc[nxt]):
+                    nxt += 1
+                role = run(nxt, 1)
+                break
+    return role
 
 
 def _person_slot(rule: Rule, emit) -> str | None:

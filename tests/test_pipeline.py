@@ -96,3 +96,16 @@ def test_pipeline_min_confidence_filters(tmp_path, settings):
 
     strict = build([SAMPLES], tmp_path / "s", replace(settings, min_confidence=0.99), html=False)
     assert all(f.confidence >= 0.99 for f in strict.facts)
+
+
+@pytest.mark.parametrize(
+    "text,lang,person,role",
+    [
+        ("Zalando SE has appointed Rebecca Stone, a former Amazon executive, as chief operating officer, it said.", "en", "Rebecca Stone", "chief operating officer"),
+        ("Führungskräfte wie Bob Lang, E-Commerce-Chef bei Zalando, sprechen.", "de", "Bob Lang", "E-Commerce-Chef"),
+        ("Claire Martin, directrice financière de Doctolib, a confirmé la levée.", "fr", "Claire Martin", "directrice financière"),
+    ],
+)
+def test_pipeline_job_titles_travel_with_the_employment_fact(extract_triples, text, lang, person, role):
+    roles = {t.role for t in extract_triples(text, lang) if t.subject.text == person and t.relation == "works_at"}
+    assert roles == {role}
