@@ -19,8 +19,7 @@ from pathlib import Path
 import networkx as nx
 import pyoxigraph
 import pytest
-from rdflib import BNode, Dataset, Graph, Literal, Namespace, URIRef
-from rdflib.compare import graph_diff, to_isomorphic
+from rdflib import Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, RDFS
 
 from kg import export
@@ -41,6 +40,7 @@ from kg.export import (
 )
 from kg.graph import dataset_from_graph
 from kg.vocab import KG, bind_namespaces
+from oxigraph_util import assert_isomorphic, oxigraph_to_rdflib
 
 # rdflib's XSD namespace warns when pytest probes module globals; a plain one does not.
 XSD = Namespace("http://www.w3.org/2001/XMLSchema#")
@@ -80,18 +80,6 @@ def kg_graph() -> Graph:
     return sample_graph()
 
 
-def oxigraph_to_rdflib(term):
-    if isinstance(term, pyoxigraph.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, pyoxigraph.BlankNode):
-        return BNode(term.value)
-    if term.language:
-        return Literal(term.value, lang=term.language)
-    if term.datatype.value == str(XSD.string):  # RDF 1.1: the same as a simple literal
-        return Literal(term.value)
-    return Literal(term.value, datatype=URIRef(term.datatype.value))
-
-
 def parse_with_oxigraph(data: bytes, graph_format: GraphFormat) -> Graphs:
     """Every graph in ``data`` as pyoxigraph reads it (strictly), by graph name."""
     out: Graphs = {}
@@ -129,16 +117,6 @@ def expected_graphs(graph: Graph, graph_format: GraphFormat) -> Graphs:
             key = None if name == dataset.default_graph.identifier else name
             out.setdefault(key, Graph()).add((s, p, o))
     return out
-
-
-def assert_isomorphic(expected: Graph, actual: Graph, what: str) -> None:
-    left, right = to_isomorphic(expected), to_isomorphic(actual)
-    if left != right:
-        _, only_expected, only_actual = graph_diff(left, right)
-        pytest.fail(
-            f"{what}: graphs differ\nonly in expected:\n{only_expected.serialize(format='nt')}"
-            f"only in actual:\n{only_actual.serialize(format='nt')}"
-        )
 
 
 def assert_same_graphs(expected: Graphs, actual: Graphs, what: str) -> None:
@@ -491,7 +469,7 @@ def test_export_load_graphs_merges_files(tmp_path: Path) -> None:
 def test_export_command_writes_every_format(tmp_path: Path, name: str,
                                             capsys: pytest.CaptureFixture[str]) -> None:
     source = write_graph(kg_graph(), tmp_path / "in.ttl")
-    out = tmp_path / f"out.data"
+    out = tmp_path / "out.data"
     assert run_cli("export", str(source), "--format", name, "--out", str(out)) == 0
     assert out.read_bytes() == FORMATS[name].serialize(load_graph(source))
     assert capsys.readouterr().out.startswith(f"{name}: {out} (")

@@ -15,8 +15,7 @@ import pyoxigraph
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rdflib import BNode, Graph, Literal, Namespace, URIRef
-from rdflib.compare import graph_diff, to_isomorphic
+from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS
 
 from kg.graph import (
@@ -34,6 +33,7 @@ from kg.graph import (
 from kg.resources import ontology_file
 from kg.types import RELATIONS, Article, Entity, Fact, Mention, Triple
 from kg.vocab import KG, detect_base_iri
+from oxigraph_util import assert_isomorphic, oxigraph_to_rdflib as _to_rdflib
 
 BASE = "https://kg.example.org/"
 # rdflib's XSD and SDO namespaces warn when pytest probes module globals; plain ones do not.
@@ -134,33 +134,11 @@ def sample_turtle() -> bytes:
 
 # --------------------------------------------------------------------------- helpers
 
-def _to_rdflib(term):
-    if isinstance(term, pyoxigraph.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, pyoxigraph.BlankNode):
-        return BNode(term.value)
-    if term.language:
-        return Literal(term.value, lang=term.language)
-    if term.datatype.value == str(XSD.string):  # RDF 1.1: the same as a simple literal
-        return Literal(term.value)
-    return Literal(term.value, datatype=URIRef(term.datatype.value))
-
-
 def parse_with_oxigraph(data: bytes) -> Graph:
     graph = Graph()
     for quad in pyoxigraph.parse(data, format=pyoxigraph.RdfFormat.TURTLE):
         graph.add(tuple(_to_rdflib(t) for t in (quad.subject, quad.predicate, quad.object)))
     return graph
-
-
-def assert_isomorphic(expected: Graph, actual: Graph, what: str) -> None:
-    left, right = to_isomorphic(expected), to_isomorphic(actual)
-    if left != right:
-        _, only_expected, only_actual = graph_diff(left, right)
-        pytest.fail(
-            f"{what}: graphs differ\nonly in expected:\n{only_expected.serialize(format='nt')}"
-            f"only in actual:\n{only_actual.serialize(format='nt')}"
-        )
 
 
 def round_trip_everywhere(graph: Graph, caplog: pytest.LogCaptureFixture) -> tuple[Graph, Graph]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyoxigraph
 import pytest
-from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib import Graph, Namespace, URIRef
 from rdflib.compare import graph_diff, to_isomorphic
 from rdflib.namespace import OWL, RDF, RDFS
 
@@ -12,6 +12,7 @@ from kg.resources import ontology_file
 from kg.types import RELATIONS
 from kg import vocab
 from kg.vocab import KG, ONTOLOGY_IRI, ONTOLOGY_VERSION, ONTOLOGY_VERSION_IRI
+from oxigraph_util import oxigraph_to_rdflib as _oxigraph_to_rdflib
 
 # rdflib's XSD namespace warns when pytest probes module globals; a plain one does not.
 XSD = Namespace("http://www.w3.org/2001/XMLSchema#")
@@ -22,18 +23,6 @@ DECLARATION_TYPES = (OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.An
 @pytest.fixture(scope="module")
 def ontology() -> Graph:
     return Graph().parse(ontology_file(), format="turtle")
-
-
-def _oxigraph_to_rdflib(term):
-    if isinstance(term, pyoxigraph.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, pyoxigraph.BlankNode):
-        return BNode(term.value)
-    if term.language:
-        return Literal(term.value, lang=term.language)
-    if term.datatype.value == str(XSD.string):  # RDF 1.1: the same as a simple literal
-        return Literal(term.value)
-    return Literal(term.value, datatype=URIRef(term.datatype.value))
 
 
 def _declared_kg_terms(graph: Graph) -> set[URIRef]:
