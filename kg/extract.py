@@ -20,6 +20,7 @@ from .types import RELATIONS, Article, Mention, Triple
 HEDGE_FACTOR = 0.6
 RULE_TYPED_FACTOR = 0.85  # a name typed only by the rule that uses it
 ENUMERATION_FACTOR = 0.95
+EMPLOYMENT = ("works_at", "worked_at", "founded")  # the facts a job title belongs to
 
 
 @dataclass
@@ -109,7 +110,7 @@ def _triples_from_match(article: Article, rule: Rule, sent, slots: dict[str, lis
                     evidence_end=ev_start + len(evidence),
                     rule_id=rule.id,
                     confidence=round(min(1.0, confidence * s_factor * o_factor), 3),
-                    role=(role or _nearby_role(s_token, sent, lexicon)) if emit.subject == _person_slot(rule, emit) else "",
+                    role=(role or _nearby_role(s_token, sent, lexicon)) if relation in EMPLOYMENT else "",
                 )
 
 
@@ -178,10 +179,6 @@ def _nearby_role(person, sent, lexicon) -> str:
                 role = run(nxt, 1)
                 break
     return role
-
-
-def _person_slot(rule: Rule, emit) -> str | None:
-    return emit.subject if RELATIONS[emit.relation][0] == "Person" else None
 
 
 def _mention(token, wanted_type: str) -> Mention:
