@@ -17,6 +17,10 @@ class ConfigError(KgError):
     exit_code = 2
 
 
+class OutputError(KgError):
+    """An output file or folder cannot be written."""
+
+
 class RuleError(KgError):
     """A rule file is malformed; the message names file, line and rule id."""
 

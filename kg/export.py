@@ -20,8 +20,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -35,6 +33,7 @@ from rdflib.plugins.serializers.trig import TrigSerializer
 from rdflib.term import Node
 
 from .errors import ConfigError, InputError
+from .files import write_atomic
 from .graph import dataset_from_graph, literal_text
 from .vocab import bind_namespaces, detect_base_iri
 
@@ -258,52 +257,6 @@ def format_for_path(path: str | Path) -> GraphFormat:
     raise InputError(f"cannot tell the RDF format of {path} from its extension (known: {known})")
 
 
-def _fsync_directory(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # not supported on this platform (e.g. Windows)
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` so that readers see the old file or the new one, never a
-    partial one: a temporary file in the same folder, fsync, then os.replace.
-
-    Missing parent folders are created. A file that already exists keeps its permissions;
-    a new file gets 0644. Raises InputError, naming the path, if it cannot be written.
-    """
-    target = Path(path)
-    folder = target.parent
-    tmp_name: str | None = None
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        mode = target.stat().st_mode & 0o7777 if target.exists() else 0o644
-        fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp_name, mode)
-        os.replace(tmp_name, target)
-        tmp_name = None
-    except OSError as exc:
-        raise InputError(f"cannot write {target}: {exc.strerror or exc}") from exc
-    finally:
-        if tmp_name is not None:
-            try:
-                os.unlink(tmp_name)
-            except OSError:
-                pass
-    _fsync_directory(folder)
-    return target
-
-
 def write_graph(graph: Graph, path: str | Path, fmt: str = "turtle") -> Path:
     """Serialize ``graph`` in format ``fmt`` (a FORMATS key or alias) to ``path``, atomically.
 
@@ -311,7 +264,7 @@ def write_graph(graph: Graph, path: str | Path, fmt: str = "turtle") -> Path:
     any existing file as it was. Returns the path written.
     """
     graph_format = get_format(fmt)
-    return write_bytes_atomic(path, graph_format.serialize(graph))
+    return write_atomic(path, graph_format.serialize(graph))
 
 
 def load_graph(path: str | Path, fmt: str | None = None) -> Graph:

@@ -12,7 +12,6 @@ import dataclasses
 import json
 import os
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Callable, Iterable, Iterator, Mapping
 from .articles import read_articles
 from .errors import KgError, ModelNotInstalled, NothingBuilt
 from .extract import compile_matchers, extract_triples
+from .files import write_atomic
 from .language import detect_language
 from .mentions import TypeMemory, annotate_entities, promote_rule_typed_names
 from .nlp import LangPipeline, load_pipeline
@@ -209,32 +209,16 @@ def build(
     return BuildResult(report=report, resolution=resolution, facts=facts, articles=extraction.articles)
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write to a temporary file beside ``path`` and rename it over: never a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def write_triples(triples: Iterable[Triple], path: Path) -> None:
     """Every extracted triple with its evidence, one JSON object a line (input for re-resolution)."""
     lines = [json.dumps(dataclasses.asdict(t), ensure_ascii=False, sort_keys=True) for t in triples]
-    atomic_write_text(path, "\n".join(lines) + ("\n" if lines else ""))
+    write_atomic(path, "\n".join(lines) + ("\n" if lines else ""))
 
 
 def write_report(report: BuildReport, path: Path, seconds: float) -> None:
     data = dataclasses.asdict(report)
     data["seconds"] = round(seconds, 2)
-    atomic_write_text(path, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    write_atomic(path, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 
 class ProgressLine:
@@ -286,5 +270,5 @@ def count_inputs(paths: Iterable[str | Path]) -> int | None:
 
 __all__ = [
     "ArticleResult", "Extraction", "Extractor", "BuildResult", "build", "extract_corpus",
-    "resolve_extraction", "filter_facts", "write_triples", "atomic_write_text", "KgError",
+    "resolve_extraction", "filter_facts", "write_triples", "KgError",
 ]

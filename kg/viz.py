@@ -25,7 +25,6 @@ import json
 import math
 import os
 import re
-import secrets
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -38,7 +37,8 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, FOAF, PROV, RDF, RDFS, SKOS
 from rdflib.term import Node
 
-from .errors import ConfigError, InputError, KgError
+from .files import write_atomic
+from .errors import ConfigError, KgError
 from .types import ENTITY_TYPES, RELATIONS
 
 KG = Namespace("https://w3id.org/kg-news/ontology#")
@@ -204,7 +204,7 @@ def write_html(graph: Graph, path: str | os.PathLike[str], *, title: str = "kg g
         edges_left_out=full.number_of_edges() - drawn.number_of_edges(),
     )
     page = render_html(drawn, title=title, totals=full, stats=stats, max_nodes=max_nodes)
-    _write_atomically(Path(path), page)
+    write_atomic(Path(path), page)
     return stats
 
 
@@ -642,19 +642,3 @@ def _content_security_policy(scripts: list[str]) -> str:
             "img-src data:; font-src data:; base-uri 'none'; form-action 'none'")
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    directory = path.parent if str(path.parent) else Path(".")
-    tmp = directory / f".{path.name}.{secrets.token_hex(6)}.tmp"
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
-        raise InputError(f"cannot write the HTML page to {path}: {exc.strerror or exc}") from exc

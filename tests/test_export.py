@@ -22,9 +22,9 @@ import pytest
 from rdflib import Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, RDFS
 
-from kg import export
+from kg import files
 from kg.cli_rdf import add_commands
-from kg.errors import ConfigError, InputError
+from kg.errors import ConfigError, InputError, OutputError
 from kg.export import (
     CSV_COLUMNS,
     FORMATS,
@@ -332,8 +332,8 @@ def test_export_write_creates_missing_folders(tmp_path: Path) -> None:
 def test_export_write_fsyncs_before_replacing(tmp_path: Path, monkeypatch) -> None:
     calls: list[str] = []
     real_fsync, real_replace = os.fsync, os.replace
-    monkeypatch.setattr(export.os, "fsync", lambda fd: (calls.append("fsync"), real_fsync(fd))[1])
-    monkeypatch.setattr(export.os, "replace", lambda a, b: (calls.append("replace"), real_replace(a, b))[1])
+    monkeypatch.setattr(files.os, "fsync", lambda fd: (calls.append("fsync"), real_fsync(fd))[1])
+    monkeypatch.setattr(files.os, "replace", lambda a, b: (calls.append("replace"), real_replace(a, b))[1])
     write_graph(small_graph(), tmp_path / "g.ttl")
     assert calls[:2] == ["fsync", "replace"]
 
@@ -359,8 +359,8 @@ def test_export_failed_replace_keeps_the_old_file(tmp_path: Path, monkeypatch) -
     def refuse(src, dst):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(export.os, "replace", refuse)
-    with pytest.raises(InputError, match="cannot write .*g.ttl: Permission denied"):
+    monkeypatch.setattr(files.os, "replace", refuse)
+    with pytest.raises(OutputError, match="cannot write .*g.ttl: Permission denied"):
         write_graph(small_graph(), target)
     assert target.read_text(encoding="utf-8") == "old content"
     assert leftovers(tmp_path) == []
@@ -384,8 +384,8 @@ def test_export_failed_write_leaves_no_half_written_target(tmp_path: Path, monke
             self.handle.write(data[: len(data) // 2])
             raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(export.os, "fdopen", HalfWriter)
-    with pytest.raises(InputError, match="No space left on device"):
+    monkeypatch.setattr(files.os, "fdopen", HalfWriter)
+    with pytest.raises(OutputError, match="No space left on device"):
         write_graph(small_graph(), target)
     assert not target.exists()
     assert leftovers(tmp_path) == []
@@ -393,7 +393,7 @@ def test_export_failed_write_leaves_no_half_written_target(tmp_path: Path, monke
 
 def test_export_write_into_a_directory_is_an_input_error(tmp_path: Path) -> None:
     (tmp_path / "g.ttl").mkdir()
-    with pytest.raises(InputError, match="cannot write"):
+    with pytest.raises(OutputError, match="cannot write"):
         write_graph(small_graph(), tmp_path / "g.ttl")
     assert leftovers(tmp_path) == []
 

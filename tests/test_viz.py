@@ -32,7 +32,7 @@ from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib import namespace as ns
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS
 
-from kg.errors import ConfigError, InputError
+from kg.errors import ConfigError, OutputError
 from kg.types import RELATIONS
 from kg.viz import (
     EXTRA_COLOURS,
@@ -489,8 +489,8 @@ def test_viz_writes_atomically(tmp_path: Path) -> None:
     write_html(parse(KG_TURTLE), path)
     assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert [p.name for p in tmp_path.iterdir()] == ["graph.html"]
-    with pytest.raises(InputError, match="cannot write"):
-        write_html(parse(KG_TURTLE), tmp_path / "missing" / "graph.html")
+    with pytest.raises(OutputError, match="cannot write"):  # its folder would be a file
+        write_html(parse(KG_TURTLE), tmp_path / "graph.html" / "inner.html")
     assert [p.name for p in tmp_path.iterdir()] == ["graph.html"]
 
 
