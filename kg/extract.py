@@ -115,14 +115,14 @@ def _triples_from_match(article: Article, rule: Rule, sent, slots: dict[str, lis
 
 
 def _marked_former(token, lexicon) -> bool:
-    """Is the company name glued to a "former" prefix: "Ex-SAP", "ex-Google"?"""
+    """Is the company marked as a past employer right before its name: "Ex-SAP-Manager",
+    "ex-Google engineer", "former Barclays banker", "l'ancien Renault ..."?"""
     doc = token.doc
     former = {w.lower().rstrip("-") for w in lexicon.lists.get("former", ())}
     i = token.i
-    return (
-        i >= 2 and doc[i - 1].text == "-" and not doc[i - 1].whitespace_ and not doc[i - 2].whitespace_
-        and doc[i - 2].lower_ in former
-    ) or (i >= 1 and doc[i - 1].lower_.rstrip("-") in {"ex"} and doc[i - 1].text.endswith("-"))
+    if i >= 2 and doc[i - 1].text == "-" and not doc[i - 1].whitespace_ and not doc[i - 2].whitespace_:
+        return doc[i - 2].lower_ in former  # glued: Ex-SAP
+    return i >= 1 and doc[i - 1].lower_.rstrip("-") in former
 
 
 def _role_text(tokens: list) -> str:

@@ -90,3 +90,11 @@ def test_extract_evidence_and_offsets_point_into_the_text():
     text = "Stripe opened a new office in Dublin . "
     assert t.evidence.startswith("Stripe opened") and t.rule_id == "en.located_in.office_in"
     assert text[t.object.start:t.object.end] == "Dublin"
+
+
+def test_extract_former_marker_before_the_company_makes_a_past_job():
+    words = ["The", "bank", "hired", "former", "Barclays", "executive", "Tom", "Hale", "."]
+    triples = _run("en", words, [(4, 5, "Organization"), (6, 8, "Person")])
+    got = {(t.subject.text, t.relation, t.object.text) for t in triples}
+    assert ("Tom Hale", "worked_at", "Barclays") in got
+    assert ("Tom Hale", "works_at", "Barclays") not in got
