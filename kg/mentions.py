@@ -363,6 +363,29 @@ def _type_span(doc, span: _Span, lang: str, lexicon: Lexicon, gaz: Gazetteer, me
         span.type, span.reason = "Person", f"cue:{prev}"
     elif prev and prev in _folded(lexicon, "place_cues") and len(tokens) == 1:
         span.type, span.reason = "Place", f"cue:{prev}"
+    if span.type == UNKNOWN:
+        cue = _apposition_cue(doc, span.end, lexicon)
+        if cue:
+            span.type, span.reason = cue
+
+
+def _apposition_cue(doc, end: int, lexicon: Lexicon) -> tuple[str, str] | None:
+    """What follows the name may type it: "Stripe, the payments company," / "Stripe, which"
+    -> Organization; "Okafor, who" -> Person."""
+    if end + 1 >= len(doc) or doc[end].text != ",":
+        return None
+    following = doc[end + 1]
+    if following.lower_ in {w.lower() for w in lexicon.lists.get("org_relatives", ())}:
+        return "Organization", f"apposition:{following.lower_}"
+    if following.lower_ in {w.lower() for w in lexicon.lists.get("person_relatives", ())}:
+        return "Person", f"apposition:{following.lower_}"
+    cues = _folded(lexicon, "org_cues")
+    for token in doc[end + 1:end + 7]:
+        if token.is_punct or token.ent_type_:
+            break
+        if fold(token.text) in cues:
+            return "Organization", f"apposition:{token.lower_}"
+    return None
 
 
 def _one_type_per_name(doc, spans: list[_Span]) -> None:
