@@ -23,27 +23,64 @@ ENUMERATION_FACTOR = 0.95
 EMPLOYMENT = ("works_at", "worked_at", "founded")  # the facts a job title belongs to
 
 
+_CUE_ATTRS = {"LOWER": "lower_", "LEMMA": "lemma_", "ORTH": "text", "TEXT": "text", "NORM": "norm_"}
+
+
+@dataclass
+class CompiledRule:
+    """One token rule's own matcher plus the cue words and names a sentence must contain for
+    it to have any chance, checked before the (costly) matcher runs."""
+
+    rule: Rule
+    matcher: object
+    cues: tuple[tuple[str, frozenset[str]], ...]  # (token attribute, allowed values), all needed
+    names: int  # entity tokens the pattern needs at least
+
+    def may_match(self, features: dict[str, set[str]], names: int) -> bool:
+        return names >= self.names and all(features[attr] & values for attr, values in self.cues)
+
+
 @dataclass
 class Matchers:
     """spaCy matchers compiled for one vocabulary (one per pipeline)."""
 
-    token: object
+    token: list[CompiledRule]
     dep: object | None
     rules: dict[str, Rule]
+
+
+def _requirements(pattern) -> tuple[tuple[tuple[str, frozenset[str]], ...], int]:
+    """Cue words and the number of names every match of a token pattern must contain."""
+    cues, names = [], 0
+    for token in pattern:
+        if token.get("OP") not in (None, "+", "1"):
+            continue  # optional or negated: requires nothing
+        if "ENT_TYPE" in token and token["ENT_TYPE"] not in ("", None) and "IN" in token["ENT_TYPE"]:
+            names += 1
+        for attr, field in _CUE_ATTRS.items():
+            value = token.get(attr)
+            if isinstance(value, str):
+                cues.append((field, frozenset([value])))
+            elif isinstance(value, dict) and isinstance(value.get("IN"), list):
+                cues.append((field, frozenset(value["IN"])))
+    return tuple(cues), names
 
 
 def compile_matchers(ruleset: RuleSet, vocab, with_parser: bool) -> Matchers:
     from spacy.matcher import DependencyMatcher, Matcher
 
-    token = Matcher(vocab)
+    token_rules = []
     has_dep_rules = any(rule.kind == "dep" for rule in ruleset.rules)
     dep = DependencyMatcher(vocab) if with_parser and has_dep_rules else None
     for rule in ruleset.rules:
         if rule.kind == "token":
-            token.add(rule.id, [list(rule.pattern)])
+            matcher = Matcher(vocab)
+            matcher.add(rule.id, [list(rule.pattern)])
+            cues, names = _requirements(rule.pattern)
+            token_rules.append(CompiledRule(rule=rule, matcher=matcher, cues=cues, names=names))
         elif dep is not None:
             dep.add(rule.id, [list(rule.pattern)])
-    return Matchers(token=token, dep=dep, rules={r.id: r for r in ruleset.rules})
+    return Matchers(token=token_rules, dep=dep, rules={r.id: r for r in ruleset.rules})
 
 
 def extract_triples(article: Article, doc, ruleset: RuleSet, matchers: Matchers) -> Iterator[Triple]:
@@ -60,12 +97,17 @@ def extract_triples(article: Article, doc, ruleset: RuleSet, matchers: Matchers)
 def _matches(doc, matchers: Matchers) -> Iterator[tuple[Rule, object, dict[str, list]]]:
     strings = doc.vocab.strings
     for sent in doc.sents:
-        for match_id, start, _end, alignments in matchers.token(sent, with_alignments=True):
-            rule = matchers.rules[strings[match_id]]
-            by_index: dict[int, list] = {}
-            for offset, pattern_index in enumerate(alignments):
-                by_index.setdefault(pattern_index, []).append(sent[start + offset])
-            yield rule, sent, {name: by_index.get(index, []) for name, index in rule.slots.items()}
+        features = {field: {getattr(t, field) for t in sent} for field in set(_CUE_ATTRS.values())}
+        names = sum(1 for t in sent if t.ent_type_)
+        for compiled in matchers.token:
+            if not compiled.may_match(features, names):
+                continue
+            rule = compiled.rule
+            for _match_id, start, _end, alignments in compiled.matcher(sent, with_alignments=True):
+                by_index: dict[int, list] = {}
+                for offset, pattern_index in enumerate(alignments):
+                    by_index.setdefault(pattern_index, []).append(sent[start + offset])
+                yield rule, sent, {name: by_index.get(index, []) for name, index in rule.slots.items()}
     if matchers.dep is not None:
         for match_id, token_ids in matchers.dep(doc):
             rule = matchers.rules[strings[match_id]]
