@@ -163,6 +163,8 @@ def _ner_spans(doc, lexicon: Lexicon) -> list[_Span]:
         if label is None:
             continue
         start, end = _trim(doc, ent.start, ent.end, lexicon)
+        if start < end and end < len(doc) and load_gazetteer().legal(doc[end].text) == "strong":
+            end += 1  # "Schneider Electric" + "SE"
         if start < end:
             out.append(_Span(start, end, label, f"ner:{ent.label_}"))
     return out
@@ -337,19 +339,23 @@ def _type_span(doc, span: _Span, lang: str, lexicon: Lexicon, gaz: Gazetteer, me
     first = fold(tokens[0].text)
     prev = _previous_word(doc, span.start)
     compound_head = _compound_head(doc, span.end)
-    if compound_head and compound_head in _folded(lexicon, "org_compound_heads"):
+    if compound_head in ("based", "basé", "basée"):  # "Cranfield-based": a place
+        span.type, span.reason = "Place", f"compound:-{compound_head}"
+    elif compound_head and compound_head in _folded(lexicon, "org_compound_heads"):
         span.type, span.reason = "Organization", f"compound:-{compound_head}"
     elif prev and prev in _folded(lexicon, "org_cues") and span.type in (UNKNOWN, "Person", "Organization"):
         if span.type != "Organization":
             span.type, span.reason = "Organization", f"cue:{prev}"
     elif span.type != UNKNOWN and span.reason.startswith("ner"):
-        person_like = first in gaz.first_names and 2 <= len(tokens) <= 4 and all(t.text[:1].isupper() for t in tokens)
+        person_like = first in gaz.first_names and 2 <= len(tokens) <= 5 and all(t.text[:1].isupper() or t.text == "-" for t in tokens)
         if known and known != span.type and span.type != "Person":
             span.type, span.reason = known, "known"
         elif span.type == "Person" and len(tokens) == 1 and known == "Organization":
             span.type, span.reason = known, "known"
         elif span.type == "Organization" and person_like and not known:
             span.type, span.reason = "Person", "first-name"
+        elif span.type == "Person" and len(tokens) > 1 and first not in gaz.first_names and not known:
+            span.type, span.reason = UNKNOWN, "ner:person-without-first-name"
         elif span.type == "Person" and len(tokens) == 1 and first not in gaz.first_names:
             # a lone word is a person only as the surname of a full name (checked later)
             span.type, span.reason = UNKNOWN, "ner:lone-word"
@@ -357,7 +363,7 @@ def _type_span(doc, span: _Span, lang: str, lexicon: Lexicon, gaz: Gazetteer, me
             span.type, span.reason = UNKNOWN, "ner:place-not-in-gazetteer"
     elif known:
         span.type, span.reason = known, "known"
-    elif first in gaz.first_names and len(tokens) >= 2 and all(t.text[:1].isupper() for t in tokens):
+    elif first in gaz.first_names and len(tokens) >= 2 and all(t.text[:1].isupper() or t.text == "-" for t in tokens):
         span.type, span.reason = "Person", "first-name"
     elif prev and prev in _folded(lexicon, "person_cues") and _looks_like_person(tokens, gaz):
         span.type, span.reason = "Person", f"cue:{prev}"

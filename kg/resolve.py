@@ -293,6 +293,23 @@ def edit_distance(a: str, b: str, limit: int = 3) -> int:
     return previous[-1]
 
 
+def _one_word_misspelt(a: str, b: str) -> bool:
+    """Same words but one, misspelt by one edit (two in a word of ten letters or more), in a
+    word of at least six letters: "bytedace"/"bytedance", but not "ge aerospace"/"gkn
+    aerospace"."""
+    wa, wb = a.split(), b.split()
+    if len(wa) != len(wb):
+        return False
+    differing = [(x, y) for x, y in zip(wa, wb) if x != y]
+    if len(differing) != 1:
+        return False
+    x, y = differing[0]
+    if min(len(x), len(y)) < 6 or x[0] != y[0]:
+        return False
+    allowed = 1 if len(x) < 10 else 2
+    return edit_distance(x, y, allowed) <= allowed
+
+
 def _merge_typos(surfaces, redirect) -> None:
     """Names of one type within a small edit distance: the rarer spelling joins the commoner."""
     by_type: dict[str, list[tuple[str, int]]] = defaultdict(list)
@@ -307,7 +324,6 @@ def _merge_typos(surfaces, redirect) -> None:
             for common, _ in keys[:i]:
                 if (type_, common) in redirect or common[0] != rare[0]:
                     continue
-                allowed = 1 if len(rare) < 10 else 2
-                if edit_distance(rare, common, allowed) <= allowed:
-                    redirect[(type_, rare)] = ((type_, common), f"spelling within edit distance {allowed} of {common!r}")
+                if _one_word_misspelt(rare, common):
+                    redirect[(type_, rare)] = ((type_, common), f"spelling within a small edit distance of {common!r}")
                     break

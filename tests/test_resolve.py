@@ -111,3 +111,12 @@ def test_resolve_edit_distance():
     assert edit_distance("bytedace", "bytedance") == 1
     assert edit_distance("kitten", "sitting", limit=5) == 3
     assert edit_distance("a", "abcdef", limit=2) == 3
+
+
+def test_resolve_typo_merge_needs_one_misspelt_long_word():
+    res = resolve_entities([
+        _t("Rolls-Royce", "Organization", "competes_with", "GKN Aerospace", "Organization"),
+        _t("Rolls-Royce", "Organization", "competes_with", "GKN Aerospace", "Organization", article="a2"),
+        _t("Rolls-Royce", "Organization", "competes_with", "GE Aerospace", "Organization", article="a3"),
+    ])
+    assert {"GKN Aerospace", "GE Aerospace"} <= {e.name for e in res.entities}
