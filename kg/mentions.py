@@ -144,6 +144,7 @@ def annotate_entities(doc, lang: str, lexicon: Lexicon, memory: TypeMemory, *, u
     for span in spans:
         _type_span(doc, span, lang, lexicon, gaz, memory)
     _one_type_per_name(doc, spans)
+    spans = _spread_names(doc, spans)
     _surname_backreferences(doc, spans)
     spans = [s for s in spans if _keep(doc, s, lexicon)]
     _set_and_merge(doc, spans)
@@ -343,7 +344,7 @@ def _type_span(doc, span: _Span, lang: str, lexicon: Lexicon, gaz: Gazetteer, me
         span.type, span.reason = "Place", f"compound:-{compound_head}"
     elif compound_head and compound_head in _folded(lexicon, "org_compound_heads"):
         span.type, span.reason = "Organization", f"compound:-{compound_head}"
-    elif prev and prev in _folded(lexicon, "org_cues") and span.type in (UNKNOWN, "Person", "Organization"):
+    elif prev and _is_org_cue(prev, lexicon, lang) and span.type in (UNKNOWN, "Person", "Organization"):
         if span.type != "Organization":
             span.type, span.reason = "Organization", f"cue:{prev}"
     elif span.type != UNKNOWN and span.reason.startswith("ner"):
@@ -394,6 +395,29 @@ def _apposition_cue(doc, end: int, lexicon: Lexicon) -> tuple[str, str] | None:
     return None
 
 
+def _spread_names(doc, spans: list[_Span]) -> list[_Span]:
+    """A name typed once is that name wherever else it occurs in the article, also where the
+    tagger took it for a common noun ("Sonnwerk hat ...") and as the head of a hyphen compound
+    ("Sonnwerk-Gründerin")."""
+    typed: dict[tuple[str, ...], str] = {}
+    for span in spans:
+        if span.type != UNKNOWN and span.end - span.start <= 4:
+            typed.setdefault(tuple(t.text for t in doc[span.start:span.end]), span.type)
+    if not typed:
+        return spans
+    by_first: dict[str, list[tuple[tuple[str, ...], str]]] = defaultdict(list)
+    for words, type_ in typed.items():
+        by_first[words[0]].append((words, type_))
+    added = []
+    for token in doc:
+        for words, type_ in sorted(by_first.get(token.text, ()), key=lambda item: -len(item[0])):
+            end = token.i + len(words)
+            if tuple(t.text for t in doc[token.i:end]) == words and not _overlaps(spans + added, token.i, end):
+                added.append(_Span(token.i, end, type_, "same name elsewhere in the article"))
+                break
+    return sorted(spans + added, key=lambda s: s.start)
+
+
 def _one_type_per_name(doc, spans: list[_Span]) -> None:
     """Within one article a name has one type: the one its strongest mention shows ("la pépite
     Aérolithe" types every later "Aérolithe"); among NER guesses alone, the majority."""
@@ -415,6 +439,14 @@ def _one_type_per_name(doc, spans: list[_Span]) -> None:
             (best, n), *rest = guesses[name].most_common(2) + [(None, 0)]
             if n > rest[0][1]:
                 span.type = best
+
+
+def _is_org_cue(word: str, lexicon: Lexicon, lang: str) -> bool:
+    """A company cue word; in German also a compound ending in one ("Batteriehersteller")."""
+    cues = _folded(lexicon, "org_cues")
+    if word in cues:
+        return True
+    return lang == "de" and any(len(cue) >= 6 and word.endswith(cue) for cue in cues)
 
 
 def _looks_like_person(tokens, gaz: Gazetteer) -> bool:
