@@ -91,7 +91,11 @@ def extract_triples(article: Article, doc, ruleset: RuleSet, matchers: Matchers)
             key = (triple.subject.start, triple.relation, triple.object.start, triple.evidence_start)
             if key not in best or best[key].confidence < triple.confidence:
                 best[key] = triple
-    yield from sorted(best.values(), key=lambda t: (t.evidence_start, t.subject.start, t.relation, t.object.start))
+    # "X, CFO of Y since 2020, left Y": a past job stated in the sentence outweighs a current one
+    past = {(t.subject.start, t.object.text, t.evidence_start) for t in best.values() if t.relation == "worked_at"}
+    kept = [t for t in best.values()
+            if not (t.relation == "works_at" and (t.subject.start, t.object.text, t.evidence_start) in past)]
+    yield from sorted(kept, key=lambda t: (t.evidence_start, t.subject.start, t.relation, t.object.start))
 
 
 def _matches(doc, matchers: Matchers) -> Iterator[tuple[Rule, object, dict[str, list]]]:

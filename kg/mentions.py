@@ -178,7 +178,8 @@ def _trim(doc, start: int, end: int, lexicon: Lexicon) -> tuple[int, int]:
         return token.text[:1].islower() and not any(c.isupper() for c in token.text[1:])
 
     while start < end and (
-        doc[start].lower_ in _DETERMINERS or doc[start].lower_ in titles or doc[start].is_punct
+        (doc[start].lower_ in _DETERMINERS and doc[start].text[:1].islower()) or doc[start].lower_ in titles
+        or doc[start].is_punct
         or doc[start].is_space or doc[start].lower_ in {"'s", "’s"} or (end - start > 1 and plain_lower(doc[start]))
     ):
         start += 1
@@ -339,6 +340,8 @@ def _type_span(doc, span: _Span, lang: str, lexicon: Lexicon, gaz: Gazetteer, me
     known = memory.type_of(text)
     first = fold(tokens[0].text)
     prev = _previous_word(doc, span.start)
+    if prev in gaz.place_adjectives.get(lang, {}) and span.start >= 2:
+        prev = _previous_word(doc, span.start - 1)  # "la société bordelaise Octave Data"
     compound_head = _compound_head(doc, span.end)
     if compound_head in ("based", "basé", "basée"):  # "Cranfield-based": a place
         span.type, span.reason = "Place", f"compound:-{compound_head}"
@@ -357,8 +360,9 @@ def _type_span(doc, span: _Span, lang: str, lexicon: Lexicon, gaz: Gazetteer, me
             span.type, span.reason = "Person", "first-name"
         elif span.type == "Person" and len(tokens) > 1 and first not in gaz.first_names and not known:
             span.type, span.reason = UNKNOWN, "ner:person-without-first-name"
-        elif span.type == "Person" and len(tokens) == 1 and first not in gaz.first_names:
-            # a lone word is a person only as the surname of a full name (checked later)
+        elif span.type == "Person" and len(tokens) == 1:
+            # a lone word is a person only as the surname of a full name (checked later):
+            # news names people in full; "Alan a promu ..." is a company
             span.type, span.reason = UNKNOWN, "ner:lone-word"
         elif span.type == "Place" and len(tokens) == 1 and not known:
             span.type, span.reason = UNKNOWN, "ner:place-not-in-gazetteer"

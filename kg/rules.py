@@ -9,7 +9,7 @@ Each language folder holds the same two files:
     three shorthands that are expanded here: ``"SLOT": name`` names the token for ``emit``,
     ``"ENT": type`` requires an entity of that type (or an untyped name, which the rule then
     types), ``{"GAP": n}`` allows up to n tokens that are not people, companies or untyped names
-    (``{"SKIP": n}``: any tokens)
+    (``{"SKIP": n}``: any tokens; past 14 the gap is unbounded within the clause)
     within the clause, and a string ``"@list"``
     inside ``IN``/``NOT_IN`` stands for a word list of ``lexicon.json``.
 ``lexicon.json``
@@ -33,6 +33,7 @@ from .types import ENTITY_TYPES, RELATIONS
 
 UNKNOWN = "Unknown"  # label of a name whose type is not known yet
 ENTITY_LABELS = ENTITY_TYPES + (UNKNOWN,)
+LONGEST_BOUNDED_GAP = 14
 _SENTENCE_PUNCT = (".", "!", "?", ";", ":", "\n", "\n\n")
 
 # Lexicon keys the engine itself reads; every language must define them (possibly empty).
@@ -281,7 +282,11 @@ def _expand_token(token: Any, lexicon: Lexicon, where: str) -> tuple[dict, str |
             size = token.pop(gap)
             if token or not isinstance(size, int) or size < 1:
                 raise RuleError(f"{where}: a {gap} token is {{\"{gap}\": n}} with n >= 1")
-            return {**extra, "ORTH": {"NOT_IN": list(_SENTENCE_PUNCT)}, "OP": f"{{0,{size}}}"}, slot, None
+            # spaCy expands {0,n} into n optional tokens, and several long ones in a pattern
+            # make its matcher's states explode (gigabytes on one article): past
+            # LONGEST_BOUNDED_GAP a gap is unbounded within the clause instead.
+            op = f"{{0,{size}}}" if size <= LONGEST_BOUNDED_GAP else "*"
+            return {**extra, "ORTH": {"NOT_IN": list(_SENTENCE_PUNCT)}, "OP": op}, slot, None
     if "ENT" in token:
         types = _entity_types(token.pop("ENT"), where)
         token["ENT_TYPE"] = {"IN": list(types) + [UNKNOWN]}
