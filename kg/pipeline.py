@@ -23,6 +23,7 @@ from .extract import compile_matchers, extract_triples
 from .files import write_atomic
 from .language import detect_language
 from .mentions import TypeMemory, annotate_entities, promote_rule_typed_names
+from .names import slug
 from .nlp import LangPipeline, load_pipeline
 from .resolve import Resolution, resolve_entities
 from .rules import load_rules
@@ -117,7 +118,9 @@ def extract_corpus(
             report.articles_read += 1
             yield article
 
+    taken: set[str] = set()
     for article in with_language(counted(read_articles(paths, lang=lang, on_skip=skip)), lang, skip):
+        article = _unique_iri_id(article, taken)
         try:
             done = extractor.process_article(article)
         except ModelNotInstalled as exc:
@@ -134,6 +137,18 @@ def extract_corpus(
             progress(report.articles_read, article.source)
     report.triples = len(result.triples)
     return result
+
+
+def _unique_iri_id(article: Article, taken: set[str]) -> Article:
+    """Article ids become IRIs through slug(); "a b" and "a-b" would collide, so the later
+    one gets a numbered id."""
+    base, n = article.id, 1
+    candidate = base
+    while slug(candidate) in taken:
+        n += 1
+        candidate = f"{base}-{n}"
+    taken.add(slug(candidate))
+    return article if candidate == base else dataclasses.replace(article, id=candidate)
 
 
 def resolve_extraction(extraction: Extraction, aliases: Mapping[str, str] | None = None) -> Resolution:

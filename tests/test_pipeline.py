@@ -109,3 +109,12 @@ def test_pipeline_min_confidence_filters(tmp_path, settings):
 def test_pipeline_job_titles_travel_with_the_employment_fact(extract_triples, text, lang, person, role):
     roles = {t.role for t in extract_triples(text, lang) if t.subject.text == person and t.relation == "works_at"}
     assert roles == {role}
+
+
+def test_pipeline_article_ids_that_share_an_iri_get_distinct_ones(tmp_path, settings):
+    for name in ("a b.txt", "a-b.txt"):
+        (tmp_path / "in").mkdir(exist_ok=True)
+        (tmp_path / "in" / name).write_text(
+            "Stripe opened a new office in Dublin, the payments company said on Monday.", encoding="utf-8")
+    result = build([tmp_path / "in"], tmp_path / "out", settings, html=False)
+    assert len(result.articles) == 2 and len({a for a in result.articles}) == 2
