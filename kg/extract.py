@@ -126,7 +126,7 @@ def _triples_from_match(article: Article, rule: Rule, sent, slots: dict[str, lis
     if not matched:
         return
     first, last = min(t.i for t in matched), max(t.i for t in matched)
-    if _negated(sent, first, last, lexicon):
+    if _negated(sent, first, last, lexicon, after=_has_verb_cue(rule)):
         return
     confidence = rule.confidence
     if _hedged(sent, lexicon):
@@ -330,13 +330,21 @@ def _preposition(token) -> str:
     return {"d": "de", "du": "de", "des": "de", "l": "le", "la": "le", "les": "le"}.get(word, word)
 
 
-def _negated(sent, first: int, last: int, lexicon) -> bool:
-    """A negation word between (or just after) the matched names, in the same clause as the
-    name that follows it: "did not join Y" counts, "X, who had not joined Y, stayed at Z" does
-    not negate "stayed at Z"."""
+def _has_verb_cue(rule: Rule) -> bool:
+    """Does the rule hinge on a verb (a LEMMA cue)? Appositions and noun phrases do not."""
+    if rule.kind == "dep":
+        return True
+    return any(isinstance(token, dict) and "LEMMA" in token for token in rule.pattern)
+
+
+def _negated(sent, first: int, last: int, lexicon, *, after: bool = True) -> bool:
+    """A negation word between (or, for verb rules, just after) the matched names, in the same
+    clause as the name that follows it: "did not join Y" and "übernahm Y nicht" count; "X, who
+    had not joined Y, stayed at Z" does not negate "stayed at Z", and "der frühere Sixt-Vorstand
+    X werde nicht ..." does not negate the apposition."""
     negations = {w.lower() for w in lexicon["negations"]}
     doc = sent.doc
-    end = min(sent.end, last + 4)
+    end = min(sent.end, last + 4) if after else last + 1
     for token in doc[max(sent.start, first - 2):end]:
         if token.i > last and token.is_punct:
             break
