@@ -105,6 +105,7 @@ def _load(lang: str, model: str) -> LangPipeline:
     if model == FALLBACK:
         return _load_german_fallback()
     nlp = spacy.load(model)
+    _split_ex_prefix(nlp)
     _ensure_newline_component()
     before = "parser" if "parser" in nlp.pipe_names else nlp.pipe_names[0] if nlp.pipe_names else None
     nlp.add_pipe("kg_newline_boundaries", before=before) if before else nlp.add_pipe("kg_newline_boundaries")
@@ -114,6 +115,15 @@ def _load(lang: str, model: str) -> LangPipeline:
 def load_pipeline(lang: str, preferences: dict[str, tuple[str, ...]]) -> LangPipeline:
     """Load (once per process) the best installed pipeline for ``lang``."""
     return _load(lang, choose_model(lang, preferences))
+
+
+def _split_ex_prefix(nlp) -> None:
+    """French tokenizers keep "Ex-Spotify" whole; split the "Ex-" off, as English does, so the
+    company is a name of its own and the prefix marks a past job."""
+    from spacy.util import compile_prefix_regex
+
+    prefixes = [r"[Ee]x-(?=[A-ZÀ-Ý])", *nlp.Defaults.prefixes]
+    nlp.tokenizer.prefix_search = compile_prefix_regex(prefixes).search
 
 
 def _ensure_newline_component() -> None:
