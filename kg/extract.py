@@ -321,13 +321,21 @@ def _skip_separator(doc, i: int, direction: int, sent, conjunctions, repeated: s
         return None
     if direction == 1 and repeated and inside(k) and _preposition(doc[k]) == repeated:
         k += 1
+        while inside(k) and k - i < 8 and doc[k].pos_ in ("ADJ", "DET") and not doc[k].ent_type_:
+            k += 1  # "in Villach und im malaysischen Kulim"
     return (k, crossed_conjunction) if inside(k) else None
+
+
+_SAME_PREPOSITION = {
+    "d": "de", "du": "de", "des": "de", "l": "le", "la": "le", "les": "le", "au": "à", "aux": "à",
+    "im": "in", "ins": "in", "am": "an", "zum": "zu", "zur": "zu", "beim": "bei", "vom": "von",
+}
 
 
 def _preposition(token) -> str:
     """Comparable form of a preposition: elided and contracted forms count as one (d', de, du)."""
     word = token.lower_.rstrip("'’")
-    return {"d": "de", "du": "de", "des": "de", "l": "le", "la": "le", "les": "le"}.get(word, word)
+    return _SAME_PREPOSITION.get(word, word)
 
 
 def _has_verb_cue(rule: Rule) -> bool:

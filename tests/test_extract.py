@@ -98,3 +98,15 @@ def test_extract_former_marker_before_the_company_makes_a_past_job():
     got = {(t.subject.text, t.relation, t.object.text) for t in triples}
     assert ("Tom Hale", "worked_at", "Barclays") in got
     assert ("Tom Hale", "works_at", "Barclays") not in got
+
+
+def test_extract_enumeration_repeats_contracted_prepositions_and_skips_adjectives():
+    words = ["Stripe", "opened", "offices", "in", "Dublin", "and", "in", "nearby", "Cork", "."]
+    nlp = spacy.blank("en")
+    rules = load_rules("en")
+    doc = _doc(nlp, words, [(0, 1, "Organization"), (4, 5, "Place"), (8, 9, "Place")])
+    for token in doc:
+        token.pos_ = {"in": "ADP", "nearby": "ADJ", "and": "CCONJ"}.get(token.lower_, token.pos_)
+    article = Article(id="x", source="x", text=doc.text, lang="en")
+    got = {(t.subject.text, t.object.text) for t in extract_triples(article, doc, rules, compile_matchers(rules, nlp.vocab, False)) if t.relation == "located_in"}
+    assert got == {("Stripe", "Dublin"), ("Stripe", "Cork")}
