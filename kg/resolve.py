@@ -115,7 +115,14 @@ def resolve_entities(
         for surface in sorted(counts):
             if surface == entity.name:
                 continue
-            why = redirect.get((type_, key), (None, ""))[1] or reasons.get((type_, key, surface)) or "same name after case/accent/possessive folding"  # type: ignore[arg-type]
+            # the link to the entity's own spelling, whichever side was redirected
+            canonical_key = next((k for k, c in surfaces.items() if k[0] == type_ and entity.name in c), None)
+            why = (
+                redirect.get((type_, key), (None, ""))[1]
+                or (canonical_key != (type_, key) and redirect.get(canonical_key, (None, ""))[1])
+                or reasons.get((type_, key, surface))  # type: ignore[arg-type]
+                or "same name after case/accent/possessive folding"
+            )
             resolution.merges.append(Merge(alias=surface, entity_key=entity.key, reason=why))
 
     # 4. facts
@@ -221,7 +228,15 @@ def _canonical_name(counts: Counter, key: str, user: Mapping[str, str], gaz, typ
     forms = Counter()
     for surface, n in counts.items():
         forms[_strip_legal(surface, gaz) if type_ == "Organization" else surface] += n
-    return sorted(forms.items(), key=rank)[0][0]
+    # spellings that differ only in case are one form, shown in CamelCase if any ("TikTok")
+    by_case: dict[str, list[str]] = defaultdict(list)
+    for form in forms:
+        by_case[form.casefold()].append(form)
+    merged = Counter()
+    for variants in by_case.values():
+        shown = sorted(variants, key=lambda v: (not any(c.isupper() for c in v[1:]), -forms[v], v))[0]
+        merged[shown] = sum(forms[v] for v in variants)
+    return sorted(merged.items(), key=rank)[0][0]
 
 
 def _merge_genitives(surfaces, redirect) -> None:
@@ -312,12 +327,14 @@ def _one_word_misspelt(a: str, b: str) -> bool:
 
 def _merge_typos(surfaces, redirect) -> None:
     """Names of one type within a small edit distance: the rarer spelling joins the commoner."""
-    by_type: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    by_type: dict[str, list[tuple[str, tuple]]] = defaultdict(list)
     for (type_, key), counts in surfaces.items():
         if (type_, key) not in redirect and type_ != "Place":
-            by_type[type_].append((key, sum(counts.values())))
+            camel = any(any(c.isupper() for c in surface[1:]) for surface in counts)
+            # commoner first; on a tie the CamelCase and the longer spelling (typos drop letters)
+            by_type[type_].append((key, (-sum(counts.values()), not camel, -len(key), key)))
     for type_, keys in by_type.items():
-        keys.sort(key=lambda kv: (-kv[1], kv[0]))
+        keys.sort(key=lambda kv: kv[1])
         for i, (rare, _) in enumerate(keys):
             if len(rare) < 6:
                 continue

@@ -120,3 +120,16 @@ def test_resolve_typo_merge_needs_one_misspelt_long_word():
         _t("Rolls-Royce", "Organization", "competes_with", "GE Aerospace", "Organization", article="a3"),
     ])
     assert {"GKN Aerospace", "GE Aerospace"} <= {e.name for e in res.entities}
+
+
+def test_resolve_typo_direction_and_display_prefer_the_official_looking_spelling():
+    res = resolve_entities([
+        _t("ByteDance", "Organization", "parent_of", "TikTok", "Organization"),
+        _t("Bob Kang", "Person", "works_at", "Bytedace", "Organization", article="a2"),
+        _t("Tiktok", "Organization", "located_in", "Seattle", "Place", article="a2"),
+        _t("Tiktok", "Organization", "hires_in", "Seattle", "Place", article="a3"),
+    ])
+    names = {e.key: e.name for e in res.entities}
+    assert names["organization/bytedance"] == "ByteDance" and names["organization/tiktok"] == "TikTok"
+    reasons = {m.alias: m.reason for m in res.merges}
+    assert "edit distance" in reasons["Bytedace"]
