@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     extractor = Extractor(settings)
     started = time.perf_counter()
     for lang in sorted({a.lang for a in articles}):
-        extractor._stage(lang)  # load every pipeline and compile the rules once
+        extractor.stage(lang)  # load every pipeline and compile the rules once
     load_seconds = time.perf_counter() - started
 
     by_lang = defaultdict(list)
@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         by_lang[article.lang].append(article.text)
     started = time.perf_counter()
     for lang, texts in by_lang.items():
-        pipeline = extractor._stage(lang)[0]
+        pipeline = extractor.stage(lang)[0]
         for text in texts:
             pipeline(text)
     spacy_seconds = time.perf_counter() - started

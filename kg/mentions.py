@@ -129,18 +129,16 @@ class _Span:
     reason: str
 
 
-def annotate_entities(doc, lang: str, lexicon: Lexicon, memory: TypeMemory, *, use_ner: bool) -> list[tuple[int, int, str, str]]:
-    """Find and type names, set ``doc.ents`` and merge each name into one token.
-
-    Returns ``(start_char, end_char, type, reason)`` per name, for explanations and tests.
-    """
+def annotate_entities(doc, lang: str, lexicon: Lexicon, memory: TypeMemory, *, use_ner: bool) -> None:
+    """Find and type names, set ``doc.ents`` and merge each name into one token; record the
+    types found in ``memory`` for the articles that follow."""
     gaz = load_gazetteer()
     spans = _proper_noun_spans(doc, lexicon, gaz, memory, stts=not use_ner)
     if use_ner:  # NER first; proper-noun chunks only where NER saw nothing
         ner = _ner_spans(doc, lexicon)
         spans = ner + [s for s in spans if not _overlaps(ner, s.start, s.end)]
     spans = _add_gazetteer_places(doc, spans, gaz)
-    spans = _add_known_names(doc, spans, memory, lexicon)
+    spans = _add_known_names(doc, spans, memory)
     for span in spans:
         _type_span(doc, span, lang, lexicon, gaz, memory)
     _one_type_per_name(doc, spans)
@@ -152,7 +150,6 @@ def annotate_entities(doc, lang: str, lexicon: Lexicon, memory: TypeMemory, *, u
     for ent in doc.ents:
         if ent.label_ != UNKNOWN and refers_to(ent[0]) is None:
             memory.record(ent.text, ent.label_, 0.5 if lang == "de" and not use_ner else 1.0)
-    return [(e.start_char, e.end_char, e.label_, "") for e in doc.ents]
 
 
 # -- candidate spans ---------------------------------------------------------------------------
@@ -310,7 +307,7 @@ def _add_gazetteer_places(doc, spans: list[_Span], gaz: Gazetteer) -> list[_Span
     return sorted(spans, key=lambda s: s.start)
 
 
-def _add_known_names(doc, spans: list[_Span], memory: TypeMemory, lexicon: Lexicon) -> list[_Span]:
+def _add_known_names(doc, spans: list[_Span], memory: TypeMemory) -> list[_Span]:
     """Names typed earlier in this build that NER missed here."""
     if not memory.votes:
         return spans
@@ -318,9 +315,11 @@ def _add_known_names(doc, spans: list[_Span], memory: TypeMemory, lexicon: Lexic
         if not token.text[:1].isupper() or _overlaps(spans, i, i + 1):
             continue
         for size in (3, 2, 1):
-            span = doc[i:i + size]
-            if i + size <= len(doc) and not _overlaps(spans, i, i + size) and memory.type_of(span.text):
-                spans.append(_Span(i, i + size, memory.type_of(span.text), "known"))
+            if i + size > len(doc) or _overlaps(spans, i, i + size):
+                continue
+            known = memory.type_of(doc[i:i + size].text)
+            if known:
+                spans.append(_Span(i, i + size, known, "known"))
                 break
     return sorted(spans, key=lambda s: s.start)
 

@@ -60,7 +60,8 @@ class Extractor:
         self.memory = memory if memory is not None else TypeMemory()
         self._loaded: dict[str, tuple[LangPipeline, object, object]] = {}
 
-    def _stage(self, lang: str):
+    def stage(self, lang: str):
+        """The pipeline, rules and compiled matchers of a language, loaded on first use."""
         if lang not in self._loaded:
             pipeline = load_pipeline(lang, self.settings.models)
             ruleset = load_rules(lang)
@@ -71,7 +72,7 @@ class Extractor:
     def process_article(self, article: Article) -> ArticleResult:
         """Article (language known) in, triples out. Raises ModelNotInstalled for a language
         without a pipeline."""
-        pipeline, ruleset, matchers = self._stage(article.lang or "und")
+        pipeline, ruleset, matchers = self.stage(article.lang or "und")
         doc = pipeline(article.text)
         annotate_entities(doc, article.lang, ruleset.lexicon, self.memory, use_ner="ner" in pipeline.nlp.pipe_names)
         triples = tuple(extract_triples(article, doc, ruleset, matchers))
