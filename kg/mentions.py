@@ -17,10 +17,12 @@ import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Iterable, Mapping
 
 from .names import fold
 from .resources import RULES_DIR
 from .rules import UNKNOWN, Lexicon
+from .types import Mention, TypeVote
 
 _LABELS = {
     "PERSON": "Person", "PER": "Person",
@@ -100,25 +102,40 @@ def load_gazetteer() -> Gazetteer:
     )
 
 
-@dataclass
-class TypeMemory:
-    """Types seen so far in this build, by folded name: evidence from earlier articles."""
+@dataclass(frozen=True)
+class TypeHints:
+    """Frozen name -> type evidence from outside the article (a documented second pass feeds
+    the types voted in a first pass over the corpus). Empty by default: an article is then
+    annotated from its own text alone, whatever else is in the build."""
 
-    votes: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    types: Mapping[str, str] = field(default_factory=dict)  # folded name -> type
 
-    def record(self, name: str, type_: str, weight: float = 1.0) -> None:
-        if type_ != UNKNOWN:
-            self.votes[fold(name)][type_] += weight
+    @classmethod
+    def from_votes(cls, votes: Iterable[TypeVote]) -> "TypeHints":
+        return cls(types=vote_types(votes))
 
     def type_of(self, name: str) -> str | None:
-        counts = self.votes.get(fold(name))
-        if not counts:
-            return None
-        (best, n), *rest = counts.most_common(2) + [(None, 0)]
-        return best if n > rest[0][1] else None
+        return self.types.get(fold(name))
 
     def knows(self, name: str) -> bool:
-        return fold(name) in self.votes
+        return fold(name) in self.types
+
+
+NO_HINTS = TypeHints()
+
+
+def vote_types(votes: Iterable[TypeVote]) -> dict[str, str]:
+    """The reduce step over type votes: per folded name, the type with the most weight when
+    it clearly leads (a tie types nothing). Independent of the order of the votes."""
+    tally: dict[str, Counter] = defaultdict(Counter)
+    for vote in votes:
+        tally[fold(vote.name)][vote.type] += vote.weight
+    out = {}
+    for name, counts in tally.items():
+        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        if len(ranked) == 1 or ranked[0][1] > ranked[1][1]:
+            out[name] = ranked[0][0]
+    return out
 
 
 @dataclass
@@ -129,27 +146,64 @@ class _Span:
     reason: str
 
 
-def annotate_entities(doc, lang: str, lexicon: Lexicon, memory: TypeMemory, *, use_ner: bool) -> None:
-    """Find and type names, set ``doc.ents`` and merge each name into one token; record the
-    types found in ``memory`` for the articles that follow."""
+@dataclass(frozen=True)
+class Annotated:
+    """The mention stage's output for one article: the Doc with every name merged into one
+    token and typed in ``doc.ents`` (the Doc stays inside the extraction stage), the mentions
+    with their references, and the type votes the article casts for the build's reduce step."""
+
+    doc: object  # spacy.tokens.Doc
+    mentions: tuple[Mention, ...]
+    type_votes: tuple[TypeVote, ...]
+
+    def mention_at(self, token) -> Mention | None:
+        """The mention a (merged) name token stands for."""
+        return self._by_start.get(token.idx)
+
+    @property
+    def _by_start(self) -> dict[int, Mention]:
+        index = self.__dict__.get("_index")
+        if index is None:
+            index = {m.start: m for m in self.mentions}
+            object.__setattr__(self, "_index", index)
+        return index
+
+
+def annotate_entities(doc, lang: str, lexicon: Lexicon, hints: TypeHints = NO_HINTS, *, use_ner: bool) -> Annotated:
+    """Find and type names, set ``doc.ents`` and merge each name into one token; references
+    (a city adjective standing for its city, "the company" for the article's main company)
+    become mentions that carry the name they refer to."""
     gaz = load_gazetteer()
-    spans = _proper_noun_spans(doc, lexicon, gaz, memory, stts=not use_ner)
+    spans = _proper_noun_spans(doc, lexicon, gaz, hints, stts=not use_ner)
     if use_ner:  # NER first; proper-noun chunks only where NER saw nothing
         ner = _ner_spans(doc, lexicon)
         spans = ner + [s for s in spans if not _overlaps(ner, s.start, s.end)]
     spans = _add_gazetteer_places(doc, spans, gaz)
-    spans = _add_known_names(doc, spans, memory)
+    spans = _add_known_names(doc, spans, hints)
     for span in spans:
-        _type_span(doc, span, lang, lexicon, gaz, memory)
+        _type_span(doc, span, lang, lexicon, gaz, hints)
     _one_type_per_name(doc, spans)
     spans = _spread_names(doc, spans)
     _surname_backreferences(doc, spans)
     spans = [s for s in spans if _keep(doc, s, lexicon)]
     _set_and_merge(doc, spans)
-    _mark_place_adjectives(doc, lang, gaz)
+    references = _place_adjectives(doc, lang, gaz)
+    references += _company_anaphora(doc, lexicon, references)
+    if references:
+        doc.ents = sorted(list(doc.ents) + [span for span, _ in references], key=lambda span: span.start)
+    refs = {span.start_char: ref for span, ref in references}
+    mentions = []
+    votes = []
+    weight = 0.5 if lang == "de" and not use_ner else 1.0
     for ent in doc.ents:
-        if ent.label_ != UNKNOWN and refers_to(ent[0]) is None:
-            memory.record(ent.text, ent.label_, 0.5 if lang == "de" and not use_ner else 1.0)
+        ref = refs.get(ent.start_char)
+        mentions.append(Mention(
+            text=ent.text, type=ent.label_, start=ent.start_char, end=ent.end_char,
+            refers_to=ref[0] if ref else "", weight=ref[1] if ref else 1.0,
+        ))
+        if ent.label_ != UNKNOWN and ref is None:
+            votes.append(TypeVote(ent.text, ent.label_, weight))
+    return Annotated(doc=doc, mentions=tuple(mentions), type_votes=tuple(votes))
 
 
 # -- candidate spans ---------------------------------------------------------------------------
@@ -188,7 +242,7 @@ def _trim(doc, start: int, end: int, lexicon: Lexicon) -> tuple[int, int]:
     return start, end
 
 
-def _is_name_token(token, lexicon: Lexicon, gaz: Gazetteer, memory: TypeMemory, seen: frozenset[str] = frozenset()) -> bool:
+def _is_name_token(token, lexicon: Lexicon, gaz: Gazetteer, hints: TypeHints, seen: frozenset[str] = frozenset()) -> bool:
     """Could this token be (part of) a name? Proper-noun tag, gazetteer, or seen before."""
     text = token.text
     if not text[:1].isupper() or token.is_punct:
@@ -198,11 +252,11 @@ def _is_name_token(token, lexicon: Lexicon, gaz: Gazetteer, memory: TypeMemory, 
         return False
     if token.tag_ in _NAME_TAGS or token.pos_ == "PROPN":
         return True
-    if gaz.place(text) or gaz.legal(text) == "strong" or folded in seen or memory.knows(text):
+    if gaz.place(text) or gaz.legal(text) == "strong" or folded in seen or hints.knows(text):
         return True
     # German genitive of a known name: "Amazons", "Tiktoks"
     stem = folded[:-1] if folded.endswith("s") else None
-    return bool(stem) and (stem in seen or gaz.place(text[:-1]) is not None or memory.knows(stem))
+    return bool(stem) and (stem in seen or gaz.place(text[:-1]) is not None or hints.knows(stem))
 
 
 @lru_cache(maxsize=64)
@@ -214,7 +268,7 @@ def _folded(lexicon: Lexicon, name: str) -> frozenset[str]:
     return _folded_cached(lexicon[name])
 
 
-def _proper_noun_spans(doc, lexicon: Lexicon, gaz: Gazetteer, memory: TypeMemory, *, stts: bool) -> list[_Span]:
+def _proper_noun_spans(doc, lexicon: Lexicon, gaz: Gazetteer, hints: TypeHints, *, stts: bool) -> list[_Span]:
     """Chunks of proper-noun tokens, joined over hyphens, with legal forms.
 
     With German STTS tags (the fallback, ``stts``), a capitalised word inside a sentence that
@@ -230,20 +284,22 @@ def _proper_noun_spans(doc, lexicon: Lexicon, gaz: Gazetteer, memory: TypeMemory
         if k >= n:
             return False
         token = doc[k]
-        if _is_name_token(token, lexicon, gaz, memory, seen):
+        if _is_name_token(token, lexicon, gaz, hints, seen):
             return True
         if not stts or not token.text[:1].isupper() or token.is_punct:
             return False
         folded = fold(token.text)
         if folded in gaz.first_names and k + 1 < n and doc[k + 1].text[:1].isupper() and doc[k + 1].tag_ != "ART":
             return True
+        if k + 1 < n and gaz.legal(doc[k + 1].text) == "strong" and not token.tag_.startswith(("ART", "$")):
+            return True  # "Beiersdorf AG": a registered legal form follows company names only
         if token.is_sent_start:
             return False
         if folded in adjectives or folded in _folded(lexicon, "titles") or folded in _folded(lexicon, "not_names"):
             return False
         if not token.tag_.startswith(("NN", "ADJ", "ART", "CARD", "$", "TRUNC", "PPER", "PPOS", "PDS", "PIS")):
             return True  # German capitalises nouns and names only
-        return token.tag_.startswith("NN") and _previous_word(doc, k) in org_cues
+        return token.tag_.startswith("NN") and _previous_word(doc, k, _folded(lexicon, "cue_compounds")) in org_cues
 
     def glued_hyphen(k: int) -> bool:
         return doc[k].text == "-" and not doc[k - 1].whitespace_ and not doc[k].whitespace_
@@ -307,9 +363,9 @@ def _add_gazetteer_places(doc, spans: list[_Span], gaz: Gazetteer) -> list[_Span
     return sorted(spans, key=lambda s: s.start)
 
 
-def _add_known_names(doc, spans: list[_Span], memory: TypeMemory) -> list[_Span]:
+def _add_known_names(doc, spans: list[_Span], hints: TypeHints) -> list[_Span]:
     """Names typed earlier in this build that NER missed here."""
-    if not memory.votes:
+    if not hints.types:
         return spans
     for i, token in enumerate(doc):
         if not token.text[:1].isupper() or _overlaps(spans, i, i + 1):
@@ -317,7 +373,7 @@ def _add_known_names(doc, spans: list[_Span], memory: TypeMemory) -> list[_Span]
         for size in (3, 2, 1):
             if i + size > len(doc) or _overlaps(spans, i, i + size):
                 continue
-            known = memory.type_of(doc[i:i + size].text)
+            known = hints.type_of(doc[i:i + size].text)
             if known:
                 spans.append(_Span(i, i + size, known, "known"))
                 break
@@ -326,7 +382,7 @@ def _add_known_names(doc, spans: list[_Span], memory: TypeMemory) -> list[_Span]
 
 # -- typing ------------------------------------------------------------------------------------
 
-def _type_span(doc, span: _Span, lang: str, lexicon: Lexicon, gaz: Gazetteer, memory: TypeMemory) -> None:
+def _type_span(doc, span: _Span, lang: str, lexicon: Lexicon, gaz: Gazetteer, hints: TypeHints) -> None:
     text = doc[span.start:span.end].text
     tokens = doc[span.start:span.end]
     legal = gaz.legal(tokens[-1].text)
@@ -336,11 +392,11 @@ def _type_span(doc, span: _Span, lang: str, lexicon: Lexicon, gaz: Gazetteer, me
     if gaz.place(text) and span.type != "Person":
         span.type, span.reason = "Place", "gazetteer"
         return
-    known = memory.type_of(text)
+    known = hints.type_of(text)
     first = fold(tokens[0].text)
-    prev = _previous_word(doc, span.start)
+    prev = _previous_word(doc, span.start, _folded(lexicon, "cue_compounds"))
     if prev in gaz.place_adjectives.get(lang, {}) and span.start >= 2:
-        prev = _previous_word(doc, span.start - 1)  # "la société bordelaise Octave Data"
+        prev = _previous_word(doc, span.start - 1, _folded(lexicon, "cue_compounds"))  # "la société bordelaise Octave Data"
     compound_head = _compound_head(doc, span.end)
     if compound_head in ("based", "basé", "basée"):  # "Cranfield-based": a place
         span.type, span.reason = "Place", f"compound:-{compound_head}"
@@ -385,9 +441,9 @@ def _apposition_cue(doc, end: int, lexicon: Lexicon) -> tuple[str, str] | None:
     if end + 1 >= len(doc) or doc[end].text != ",":
         return None
     following = doc[end + 1]
-    if following.lower_ in {w.lower() for w in lexicon.lists.get("org_relatives", ())}:
+    if following.lower_ in _folded(lexicon, "org_relatives"):
         return "Organization", f"apposition:{following.lower_}"
-    if following.lower_ in {w.lower() for w in lexicon.lists.get("person_relatives", ())}:
+    if following.lower_ in _folded(lexicon, "person_relatives"):
         return "Person", f"apposition:{following.lower_}"
     cues = _folded(lexicon, "org_cues")
     for token in doc[end + 1:end + 7]:
@@ -458,7 +514,7 @@ def _looks_like_person(tokens, gaz: Gazetteer) -> bool:
     return 2 <= len(tokens) <= 4 and all(t.text[:1].isupper() and not t.text.isupper() for t in tokens)
 
 
-def _previous_word(doc, start: int) -> str | None:
+def _previous_word(doc, start: int, cue_compounds: frozenset[str] = frozenset()) -> str | None:
     """The word before a name, folded; for a hyphen compound ("Start-up", "E-Commerce-Riese")
     the whole compound if it is a cue, else its last part."""
     i = start - 1
@@ -470,7 +526,7 @@ def _previous_word(doc, start: int) -> str | None:
     while j >= 2 and doc[j - 1].text == "-" and not doc[j - 1].whitespace_ and not doc[j - 2].whitespace_:
         j -= 2
     compound = fold(doc[j:i + 1].text)
-    return compound if j < i and compound in _CUE_COMPOUNDS else fold(doc[i].text)
+    return compound if j < i and compound in cue_compounds else fold(doc[i].text)
 
 
 def _compound_head(doc, end: int) -> str | None:
@@ -507,66 +563,25 @@ def _keep(doc, span: _Span, lexicon: Lexicon) -> bool:
     return any(c.isalpha() for c in text)
 
 
-def promote_rule_typed_names(doc, triples, lexicon: Lexicon) -> bool:
-    """Second look at an article once its rules have run.
-
-    Untyped names that a rule showed to be people ("Marni Levine, die ... gewechselt war") or
-    organisations become so everywhere in the article, surname-only mentions of those people
-    too; then "der Konzern"/"the company" references to the article's main company are marked.
-    Returns True if anything changed (the caller then runs the rules again).
-    """
-    from spacy.tokens import Span
-
-    typed = {}
-    for t in triples:
-        for m in (t.subject, t.object):
-            if m.type in ("Person", "Organization") and (REFERS_TO, m.start) not in doc.user_data:
-                typed.setdefault(fold(m.text), m.type)
-    surnames = {name.split()[-1]: "Person" for name, type_ in typed.items() if type_ == "Person" and " " in name}
-    changed = False
-    ents = []
-    for ent in doc.ents:
-        folded = fold(ent.text)
-        new_type = typed.get(folded) or surnames.get(folded)
-        if ent.label_ == UNKNOWN and new_type:
-            ents.append(Span(doc, ent.start, ent.end, label=new_type))
-            changed = True
-        else:
-            ents.append(ent)
-    if changed:
-        doc.ents = ents
-    return _mark_company_anaphora(doc, lexicon) or changed
-
-
-_CUE_COMPOUNDS = frozenset({"start-up", "video-app", "tech-konzern", "dax-konzern", "jeune-pousse", "co-founder", "co-fondateur", "co-fondatrice", "maison-mere"})
-
-REFERS_TO = "kg_refers_to"  # doc.user_data[(REFERS_TO, char offset)] -> (name referred to, confidence factor)
 ANAPHORA_FACTOR = 0.7  # "der Konzern" taken for the article's main company
 ADJECTIVE_FACTOR = 0.9  # "der Münchner Konzern" -> Munich
+ADJECTIVE = "adjective"  # ENT_ID of a city adjective, so rules tell "Münchner Konzern" from "in München"
 
 
-def refers_to(token) -> tuple[str, float] | None:
-    """The name a non-name token stands for ("des Konzerns" -> "Tiktok"), with its factor."""
-    return token.doc.user_data.get((REFERS_TO, token.idx))
-
-
-def _mark_place_adjectives(doc, lang: str, gaz: Gazetteer) -> None:
+def _place_adjectives(doc, lang: str, gaz: Gazetteer) -> list:
     """City and region adjectives ("Münchner", "parisienne", "Parisian") become Place mentions
     standing for the place. Country adjectives are left alone: nationality is not location."""
     table = gaz.place_adjectives.get(lang, {})
     if not table:
-        return
+        return []
     from spacy.tokens import Span
 
-    added = []
+    out = []
     for token in doc:
         place = table.get(fold(token.text))
         if place and not token.ent_type_ and gaz.place_kinds.get(place) in ("city", "region"):
-            added.append(Span(doc, token.i, token.i + 1, label="Place"))
-            token.pos_ = "ADJ"  # rules tell "der Münchner Konzern" from "in München" by POS
-            doc.user_data[(REFERS_TO, token.idx)] = (place, ADJECTIVE_FACTOR)
-    if added:
-        doc.ents = sorted(list(doc.ents) + added, key=lambda span: span.start)
+            out.append((Span(doc, token.i, token.i + 1, label="Place", span_id=ADJECTIVE), (place, ADJECTIVE_FACTOR)))
+    return out
 
 
 def topic_organization(doc) -> str | None:
@@ -579,32 +594,28 @@ def topic_organization(doc) -> str | None:
     return surfaces.most_common(1)[0][0]
 
 
-def _mark_company_anaphora(doc, lexicon: Lexicon) -> bool:
+def _company_anaphora(doc, lexicon: Lexicon, taken: list) -> list:
     """"des Konzerns", "the company", "la société" with no name after it refer to the article's
     main company; such a noun becomes an Organization mention that points to that name."""
-    nouns = {w.lower() for w in lexicon.lists.get("org_anaphora", ())}
-    determiners = {w.lower() for w in lexicon.lists.get("anaphora_determiners", ())}
-    if not nouns:
-        return False
-    topic = topic_organization(doc)
+    nouns = {w.lower() for w in lexicon["org_anaphora"]}
+    determiners = {w.lower() for w in lexicon["anaphora_determiners"]}
+    topic = topic_organization(doc) if nouns else None
     if topic is None:
-        return False
+        return []
     from spacy.tokens import Span
 
-    added = []
+    used = {span.start for span, _ in taken}
+    out = []
     for token in doc:
-        if token.ent_type_ or token.lower_ not in nouns or token.i == 0 or (REFERS_TO, token.idx) in doc.user_data:
+        if token.ent_type_ or token.i in used or token.lower_ not in nouns or token.i == 0:
             continue
         if doc[token.i - 1].lower_ not in determiners:
             continue
         following = doc[token.i + 1] if token.i + 1 < len(doc) else None
         if following is not None and (following.ent_type_ or following.text == "-"):
             continue  # "the company Stripe", "des Konzerns Siemens": a name follows
-        added.append(Span(doc, token.i, token.i + 1, label="Organization"))
-        doc.user_data[(REFERS_TO, token.idx)] = (topic, ANAPHORA_FACTOR)
-    if added:
-        doc.ents = sorted(list(doc.ents) + added, key=lambda span: span.start)
-    return bool(added)
+        out.append((Span(doc, token.i, token.i + 1, label="Organization"), (topic, ANAPHORA_FACTOR)))
+    return out
 
 
 def _set_and_merge(doc, spans: list[_Span]) -> None:

@@ -1,9 +1,14 @@
-"""Composes the stages: articles -> language -> NLP -> names -> rules -> resolution -> graph.
+"""Composes the stages as a map and a reduce.
 
-Each article is processed on its own (:func:`process_article`: Article in, triples out) and
-only its small results are kept — never a corpus-wide list of spaCy Docs — so the same function
-can later be mapped over a cluster. Resolution and graph building then work on triples, which
-are small.
+**Map** (:func:`process_article`): one article in, one :class:`~kg.types.ArticleResult` out —
+language pipeline, names (:mod:`kg.mentions`), relation extractors and their shared post-steps
+(:mod:`kg.extraction`). It reads nothing but the article, the loaded language stage and frozen
+hints, so it runs the same in a loop, in worker processes or as cluster tasks, in any order.
+
+**Reduce** (:func:`reduce_results`): the results, in any order, become one
+:class:`Extraction`: triples in a canonical order, the type votes of every article summed into
+type hints, full person names per article. Resolution (:mod:`kg.resolve`) and the graph stage
+work on that alone. Only small results are kept — never a corpus-wide list of spaCy Docs.
 """
 
 from __future__ import annotations
@@ -13,104 +18,140 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Mapping
 
 from .articles import read_articles
 from .errors import KgError, ModelNotInstalled, NothingBuilt
-from .extract import compile_matchers, extract_triples
+from .extract import Matchers, compile_matchers
+from .extraction import ArticleView, RelationExtractor, extract_relations, extractor_factory
 from .files import write_atomic
 from .language import detect_language
-from .mentions import TypeMemory, annotate_entities, promote_rule_typed_names
+from .mentions import NO_HINTS, TypeHints, annotate_entities, vote_types
 from .names import slug
 from .nlp import LangPipeline, load_pipeline
 from .resolve import Resolution, resolve_entities
-from .rules import load_rules
+from .rules import RuleSet, available_languages, load_rules
 from .settings import Settings
-from .types import LANGUAGES, Article, BuildReport, Fact, Skipped, Triple
+from .types import Article, ArticleResult, BuildReport, Fact, Skipped, Triple, TypeVote
+
+RULE_TYPED_VOTE = 0.25  # a type known only from the rule that used the name: weak evidence
 
 
 @dataclass(frozen=True)
-class ArticleResult:
-    """What one article contributes: its metadata (text dropped), triples and person names."""
+class LanguageStage:
+    """Everything the map needs for one language, loaded once per process."""
 
-    article: Article
-    triples: tuple[Triple, ...]
-    people: tuple[str, ...]
-    model: str
-
-
-@dataclass
-class Extraction:
-    """Everything the later stages need, after every article has been streamed through."""
-
-    articles: dict[str, Article] = field(default_factory=dict)
-    triples: list[Triple] = field(default_factory=list)
-    people: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    memory: TypeMemory = field(default_factory=TypeMemory)
-    report: BuildReport = field(default_factory=BuildReport)
+    lang: str
+    pipeline: LangPipeline
+    ruleset: RuleSet
+    matchers: Matchers
+    extractors: tuple[RelationExtractor, ...]
 
 
-class Extractor:
-    """Holds the per-language pipelines and compiled matchers, loaded once per process."""
+@lru_cache(maxsize=None)
+def _load_stage(lang: str, models: tuple[str, ...], extractors: tuple[str, ...]) -> LanguageStage:
+    pipeline = load_pipeline(lang, {lang: models})
+    ruleset = load_rules(lang)
+    matchers = compile_matchers(ruleset, pipeline.nlp.vocab, pipeline.has_parser)
+    partial = LanguageStage(lang, pipeline, ruleset, matchers, ())
+    built = tuple(extractor_factory(name)(partial) for name in extractors)
+    return dataclasses.replace(partial, extractors=built)
 
-    def __init__(self, settings: Settings, memory: TypeMemory | None = None):
-        self.settings = settings
-        self.memory = memory if memory is not None else TypeMemory()
-        self._loaded: dict[str, tuple[LangPipeline, object, object]] = {}
 
-    def stage(self, lang: str):
-        """The pipeline, rules and compiled matchers of a language, loaded on first use."""
-        if lang not in self._loaded:
-            pipeline = load_pipeline(lang, self.settings.models)
-            ruleset = load_rules(lang)
-            matchers = compile_matchers(ruleset, pipeline.nlp.vocab, pipeline.has_parser)
-            self._loaded[lang] = (pipeline, ruleset, matchers)
-        return self._loaded[lang]
+def load_stage(lang: str, settings: Settings) -> LanguageStage:
+    """The loaded stage of a language (cached per process: pipelines load once)."""
+    if lang not in settings.models:
+        raise ModelNotInstalled(f"no pipeline is configured for language {lang!r}")
+    return _load_stage(lang, settings.models[lang], settings.extractors)
 
-    def process_article(self, article: Article) -> ArticleResult:
-        """Article (language known) in, triples out. Raises ModelNotInstalled for a language
-        without a pipeline."""
-        pipeline, ruleset, matchers = self.stage(article.lang or "und")
-        doc = pipeline(article.text)
-        annotate_entities(doc, article.lang, ruleset.lexicon, self.memory, use_ner="ner" in pipeline.nlp.pipe_names)
-        triples = tuple(extract_triples(article, doc, ruleset, matchers))
-        if promote_rule_typed_names(doc, triples, ruleset.lexicon):
-            triples = tuple(extract_triples(article, doc, ruleset, matchers))
-        for t in triples:  # a rule's typing is weak evidence for later articles
-            for m in (t.subject, t.object):
-                self.memory.record(m.text, m.type, 0.25)
-        people = tuple(sorted({e.text for e in doc.ents if e.label_ == "Person" and " " in e.text.strip()}))
-        return ArticleResult(
-            article=dataclasses.replace(article, text=""), triples=triples, people=people, model=pipeline.name,
-        )
+
+def process_article(article: Article, stage: LanguageStage, hints: TypeHints = NO_HINTS) -> ArticleResult:
+    """The per-article map: Article (language known) in, ArticleResult out. Pure: the result
+    depends on the article, the stage and the frozen hints only."""
+    doc = stage.pipeline(article.text)
+    lexicon = stage.ruleset.lexicon
+    annotated = annotate_entities(doc, stage.lang, lexicon, hints, use_ner="ner" in stage.pipeline.nlp.pipe_names)
+    view = ArticleView(article=article, annotated=annotated, lexicon=lexicon, lang=stage.lang)
+    triples = tuple(extract_relations(view, stage.extractors))
+    votes = annotated.type_votes + tuple(
+        TypeVote(m.name, m.type, RULE_TYPED_VOTE) for t in triples for m in (t.subject, t.object)
+    )
+    people = tuple(sorted({e.text for e in doc.ents if e.label_ == "Person" and " " in e.text.strip()}))
+    return ArticleResult(
+        article=dataclasses.replace(article, text=""), triples=triples, people=people,
+        type_votes=votes, model=stage.pipeline.name,
+    )
+
+
+def map_article(article: Article, settings: Settings, hints: TypeHints = NO_HINTS) -> ArticleResult:
+    """process_article with the stage loaded from settings; a language without a pipeline
+    becomes a skipped result instead of an error."""
+    try:
+        stage = load_stage(article.lang or "und", settings)
+    except ModelNotInstalled as exc:
+        return ArticleResult(article=dataclasses.replace(article, text=""), triples=(), skipped=Skipped(article.source, str(exc)))
+    return process_article(article, stage, hints)
 
 
 def with_language(articles: Iterable[Article], forced: str | None, on_skip: Callable[[Skipped], None]) -> Iterator[Article]:
     """Detect each article's language (unless forced); skip what kg has no rules for."""
+    supported = available_languages()
     for article in articles:
         lang = forced or article.lang
         if not lang:
             lang, _score = detect_language(article.text)
-        if lang not in LANGUAGES:
-            on_skip(Skipped(article.source, f"language {lang!r} is not supported (en, fr, de); use --lang to force one"))
+        if lang not in supported:
+            on_skip(Skipped(article.source, f"language {lang!r} is not supported ({', '.join(supported)}); use --lang to force one"))
             continue
         yield dataclasses.replace(article, lang=lang)
 
 
-def extract_corpus(
-    paths: Iterable[str | Path],
-    settings: Settings,
-    *,
-    lang: str | None = None,
-    progress: Callable[[int, str], None] | None = None,
-) -> Extraction:
-    """Stream every article through the per-article stages and collect the small results."""
-    result = Extraction()
-    report = result.report
-    extractor = Extractor(settings, result.memory)
+@dataclass
+class Extraction:
+    """The reduce step's output: everything resolution and the graph stage need."""
 
+    articles: dict[str, Article] = field(default_factory=dict)
+    triples: list[Triple] = field(default_factory=list)
+    people: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    type_hints: dict[str, str] = field(default_factory=dict)
+    report: BuildReport = field(default_factory=BuildReport)
+
+
+def reduce_results(results: Iterable[ArticleResult], report: BuildReport | None = None) -> Extraction:
+    """Merge per-article results, in any order, into one Extraction (the same for every order)."""
+    out = Extraction(report=report or BuildReport())
+    report = out.report
+    votes: list[TypeVote] = []
+    for done in results:
+        article = done.article
+        if done.skipped is not None:
+            report.skipped.append(done.skipped)
+            continue
+        report.articles_built += 1
+        report.by_language[article.lang] = report.by_language.get(article.lang, 0) + 1
+        report.models[article.lang] = done.model
+        report.warnings.extend(f"{article.source}: {w}" for w in article.warnings)
+        out.articles[article.id] = article
+        out.triples.extend(done.triples)
+        out.people[article.id] = done.people
+        votes.extend(done.type_votes)
+    out.triples.sort(key=lambda t: (t.article_id, t.evidence_start, t.subject.start, t.relation, t.object.start, t.rule_id))
+    out.articles = dict(sorted(out.articles.items()))
+    out.people = dict(sorted(out.people.items()))
+    report.skipped.sort(key=lambda s: (s.source, s.reason))
+    report.warnings.sort()
+    report.by_language = dict(sorted(report.by_language.items()))
+    report.models = dict(sorted(report.models.items()))
+    out.type_hints = vote_types(votes)
+    report.triples = len(out.triples)
+    return out
+
+
+def read_corpus(paths: Iterable[str | Path], *, lang: str | None, report: BuildReport) -> Iterator[Article]:
+    """Read, clean and language-tag every input; skipped inputs go into ``report``."""
     def skip(item: Skipped) -> None:
         report.skipped.append(item)
 
@@ -121,23 +162,26 @@ def extract_corpus(
 
     taken: set[str] = set()
     for article in with_language(counted(read_articles(paths, lang=lang, on_skip=skip)), lang, skip):
-        article = _unique_iri_id(article, taken)
-        try:
-            done = extractor.process_article(article)
-        except ModelNotInstalled as exc:
-            skip(Skipped(article.source, str(exc)))
-            continue
-        report.articles_built += 1
-        report.by_language[article.lang] = report.by_language.get(article.lang, 0) + 1
-        report.models[article.lang] = done.model
-        report.warnings.extend(f"{article.source}: {w}" for w in article.warnings)
-        result.articles[article.id] = done.article
-        result.triples.extend(done.triples)
-        result.people[article.id] = done.people
-        if progress:
-            progress(report.articles_read, article.source)
-    report.triples = len(result.triples)
-    return result
+        yield _unique_iri_id(article, taken)
+
+
+def extract_corpus(
+    paths: Iterable[str | Path],
+    settings: Settings,
+    *,
+    lang: str | None = None,
+    progress: Callable[[int, str], None] | None = None,
+) -> Extraction:
+    """Map every article through :func:`map_article`, then reduce the results."""
+    report = BuildReport()
+
+    def mapped() -> Iterator[ArticleResult]:
+        for article in read_corpus(paths, lang=lang, report=report):
+            yield map_article(article, settings)
+            if progress:
+                progress(report.articles_read, article.source)
+
+    return reduce_results(mapped(), report)
 
 
 def _unique_iri_id(article: Article, taken: set[str]) -> Article:
@@ -153,11 +197,10 @@ def _unique_iri_id(article: Article, taken: set[str]) -> Article:
 
 
 def resolve_extraction(extraction: Extraction, aliases: Mapping[str, str] | None = None) -> Resolution:
-    hints = {name: extraction.memory.type_of(name) for name in extraction.memory.votes}
     return resolve_entities(
         extraction.triples,
         aliases=aliases,
-        type_hints={k: v for k, v in hints.items() if v},
+        type_hints=extraction.type_hints,
         article_people=extraction.people,
     )
 
@@ -285,6 +328,7 @@ def count_inputs(paths: Iterable[str | Path]) -> int | None:
 
 
 __all__ = [
-    "ArticleResult", "Extraction", "Extractor", "BuildResult", "build", "extract_corpus",
-    "resolve_extraction", "filter_facts", "write_triples", "KgError",
+    "ArticleResult", "Extraction", "LanguageStage", "BuildResult", "build", "extract_corpus",
+    "load_stage", "map_article", "process_article", "reduce_results", "resolve_extraction",
+    "filter_facts", "write_triples", "KgError",
 ]

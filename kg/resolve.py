@@ -60,7 +60,7 @@ def resolve_entities(
     votes: dict[str, Counter] = defaultdict(Counter)
     for t in triples:
         for m in (t.subject, t.object):
-            votes[_base_key(m.text, user, gaz)][m.type] += 1
+            votes[_base_key(m.name, user, gaz)][m.type] += 1
     for name, type_ in hints.items():
         key = _base_key(name, user, gaz)
         if key in votes:
@@ -70,9 +70,9 @@ def resolve_entities(
     resolution = Resolution(facts=[], entities=[])
     kept: list[Triple] = []
     for t in triples:
-        bad = [m for m in (t.subject, t.object) if final_type[_base_key(m.text, user, gaz)] != m.type]
+        bad = [m for m in (t.subject, t.object) if final_type[_base_key(m.name, user, gaz)] != m.type]
         if bad:
-            resolution.dropped.append((t, f"{bad[0].text!r} is a {final_type[_base_key(bad[0].text, user, gaz)]} elsewhere"))
+            resolution.dropped.append((t, f"{bad[0].name!r} is a {final_type[_base_key(bad[0].name, user, gaz)]} elsewhere"))
         else:
             kept.append(t)
 
@@ -83,11 +83,11 @@ def resolve_entities(
     kept = [_uninflect(t) if t.lang == "de" else t for t in kept]
     for t in kept:
         for m in (t.subject, t.object):
-            key, reason = _key(m.text, m.type, user, gaz)
-            surfaces[(m.type, key)][display_form(m.text)] += 1
-            mention_key[(t.article_id, m.text, m.type)] = (m.type, key)
+            key, reason = _key(m.name, m.type, user, gaz)
+            surfaces[(m.type, key)][display_form(m.name)] += 1
+            mention_key[(t.article_id, m.name, m.type)] = (m.type, key)
             if reason:
-                reasons[(m.type, key, display_form(m.text))] = reason  # type: ignore[index]
+                reasons[(m.type, key, display_form(m.name))] = reason  # type: ignore[index]
 
     redirect: dict[tuple[str, str], tuple[tuple[str, str], str]] = {}
     _merge_genitives(surfaces, redirect)
@@ -129,8 +129,8 @@ def resolve_entities(
     by_fact: dict[tuple[str, str, str], list[Triple]] = defaultdict(list)
     ents: dict[str, Entity] = {}
     for t in kept:
-        s = entities[target(mention_key[(t.article_id, t.subject.text, t.subject.type)])]
-        o = entities[target(mention_key[(t.article_id, t.object.text, t.object.type)])]
+        s = entities[target(mention_key[(t.article_id, t.subject.name, t.subject.type)])]
+        o = entities[target(mention_key[(t.article_id, t.object.name, t.object.type)])]
         if s.key == o.key:
             resolution.dropped.append((t, "subject and object are the same entity"))
             continue
@@ -158,8 +158,10 @@ def _uninflect(t: Triple) -> Triple:
     Telekom", "Bayerischen Motoren Werke" -> "Bayerische ..." (only the -sch- adjectives, which
     are safe to restore)."""
     def fix(m: Mention) -> Mention:
-        text = _INFLECTED_ADJECTIVE.sub(r"\1e", m.text)
-        return m if text == m.text else dataclasses.replace(m, text=text)
+        name = _INFLECTED_ADJECTIVE.sub(r"\1e", m.name)
+        if name == m.name:
+            return m
+        return dataclasses.replace(m, refers_to=name) if m.refers_to else dataclasses.replace(m, text=name)
 
     subject, obj = fix(t.subject), fix(t.object)
     return t if (subject, obj) == (t.subject, t.object) else dataclasses.replace(t, subject=subject, object=obj)
@@ -267,14 +269,14 @@ def _merge_surnames(triples, surfaces, mention_key, people, user, gaz, redirect)
         for m in (t.subject, t.object):
             if m.type != "Person":
                 continue
-            type_key = mention_key[(t.article_id, m.text, m.type)]
+            type_key = mention_key[(t.article_id, m.name, m.type)]
             key = type_key[1]
             if " " in key and key not in per_article[t.article_id]:
                 for tail in _tails(key):
                     per_article[t.article_id].setdefault(tail, type_key)
     for t in triples:
         for m in (t.subject, t.object):
-            type_key = mention_key[(t.article_id, m.text, m.type)]
+            type_key = mention_key[(t.article_id, m.name, m.type)]
             if m.type != "Person" or type_key in redirect:
                 continue
             key = type_key[1]

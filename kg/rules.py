@@ -22,6 +22,7 @@ A malformed rule raises :class:`RuleError` naming the file, the line and the rul
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -32,22 +33,37 @@ from .resources import RULES_DIR
 from .types import ENTITY_TYPES, RELATIONS
 
 UNKNOWN = "Unknown"  # label of a name whose type is not known yet
-ENTITY_LABELS = ENTITY_TYPES + (UNKNOWN,)
 LONGEST_BOUNDED_GAP = 14
 _SENTENCE_PUNCT = (".", "!", "?", ";", ":", "\n", "\n\n")
 
-# Lexicon keys the engine itself reads; every language must define them (possibly empty).
+# The lexicon schema. Lists the engine itself reads; every language must define them
+# (possibly empty): a misspelt key is then a missing one.
 ENGINE_LISTS = (
-    "conjunctions",
-    "negations",
-    "hedges",
-    "titles",
-    "not_names",
-    "org_cues",
-    "person_cues",
-    "place_cues",
-    "org_compound_heads",
-    "name_particles",
+    "conjunctions",  # joins enumerations: "and", "und", "et", "as well as"
+    "negations",  # "not", "nicht", "pas": no fact
+    "hedges",  # "could", "soll", "pourrait": lower confidence
+    "titles",  # job-title heads, never names
+    "title_words",  # words a job title is made of ("chief", "operating", "officer")
+    "not_names",  # capitalised words that are never names
+    "org_cues",  # a name after these is an organisation ("the company X")
+    "person_cues",  # a name after these is a person
+    "place_cues",  # a name after these is a place
+    "org_compound_heads",  # "X-owned", "X-Konzern": X is an organisation
+    "name_particles",  # "von", "de", "van" inside person names
+    "former",  # former-job markers before a company: "ex", "former", "ehemalige"
+    "org_anaphora",  # nouns that refer back to the article's company: "company", "Konzern"
+    "anaphora_determiners",  # determiners before those nouns: "the", "der", "la"
+    "as_words",  # "as", "als", "comme", "en tant que" before a job title
+)
+# Lists the engine reads when present (empty otherwise).
+OPTIONAL_LISTS = (
+    "org_relatives",  # "which", "qui": after "Name," types it an organisation
+    "person_relatives",  # "who": after "Name," types it a person
+    "cue_compounds",  # hyphenated cue words read whole ("start-up", "Tech-Konzern")
+)
+# Word -> word tables the engine reads when present.
+ENGINE_TABLES = (
+    "contractions",  # contracted prepositions read as their base: "im" -> "in", "du" -> "de"
 )
 
 
@@ -81,13 +97,22 @@ class Rule:
 @dataclass(frozen=True)
 class Lexicon:
     lists: dict[str, frozenset[str]]
+    tables: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def __getitem__(self, name: str) -> frozenset[str]:
-        return self.lists[name]
+        if name in self.lists:
+            return self.lists[name]
+        if name in OPTIONAL_LISTS:
+            return frozenset()
+        raise KeyError(name)
+
+    def pairs(self, name: str) -> dict[str, str]:
+        """A word -> word table (empty when the language defines none)."""
+        return self.tables.get(name, {})
 
     def multiword(self, name: str) -> tuple[tuple[str, ...], ...]:
         """Entries of a list split into lower-case words, longest first."""
-        return tuple(sorted((tuple(e.lower().split()) for e in self.lists[name]), key=len, reverse=True))
+        return tuple(sorted((tuple(e.lower().split()) for e in self[name]), key=len, reverse=True))
 
 
 @dataclass(frozen=True)
@@ -95,12 +120,6 @@ class RuleSet:
     lang: str
     rules: tuple[Rule, ...]
     lexicon: Lexicon
-
-    def by_id(self, rule_id: str) -> Rule:
-        for rule in self.rules:
-            if rule.id == rule_id:
-                return rule
-        raise KeyError(rule_id)
 
 
 def available_languages(rules_dir: Path = RULES_DIR) -> tuple[str, ...]:
@@ -118,7 +137,16 @@ def load_rules(lang: str, rules_dir: Path = RULES_DIR) -> RuleSet:
     rules: list[Rule] = []
     seen: set[str] = set()
     path = folder / "relations.jsonl"
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    text = path.read_text(encoding="utf-8")
+    referenced = set(re.findall(r'"@([A-Za-z_][A-Za-z0-9_]*)"', text))
+    read_by_engine = set(ENGINE_LISTS) | set(OPTIONAL_LISTS) | set(ENGINE_TABLES)
+    for name in sorted(set(lexicon.lists) | set(lexicon.tables)):
+        if name not in read_by_engine and name not in referenced:
+            raise RuleError(
+                f"{folder / 'lexicon.json'}: unknown key {name!r}: neither read by the engine nor "
+                f"used by a rule as '@{name}' (misspelt?)"
+            )
+    for lineno, line in enumerate(text.splitlines(), 1):
         if not line.strip() or line.lstrip().startswith("//"):
             continue
         where = f"{path}:{lineno}"
@@ -141,17 +169,25 @@ def load_lexicon(path: Path) -> Lexicon:
         raise RuleError(f"{path}: missing lexicon") from exc
     except json.JSONDecodeError as exc:
         raise RuleError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from exc
+    if not isinstance(raw, dict):
+        raise RuleError(f"{path}: a lexicon is a JSON object of word lists")
     lists: dict[str, frozenset[str]] = {}
+    tables: dict[str, dict[str, str]] = {}
     for name, words in raw.items():
         if name.startswith("_"):
             continue
+        if name in ENGINE_TABLES:
+            if not isinstance(words, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in words.items()):
+                raise RuleError(f"{path}: key {name!r} must be an object mapping words to words")
+            tables[name] = {k.lower(): v.lower() for k, v in words.items()}
+            continue
         if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
-            raise RuleError(f"{path}: list {name!r} must be a list of strings")
+            raise RuleError(f"{path}: key {name!r} must be a list of strings")
         lists[name] = frozenset(words)
     missing = [name for name in ENGINE_LISTS if name not in lists]
     if missing:
         raise RuleError(f"{path}: missing lists {', '.join(missing)}")
-    return Lexicon(lists)
+    return Lexicon(lists, tables)
 
 
 def compile_rule(raw: Any, lexicon: Lexicon, where: str, lang: str) -> Rule:

@@ -16,6 +16,7 @@ class Settings:
     base_iri: str
     min_confidence: float
     models: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    extractors: tuple[str, ...] = ("rules",)
 
 
 def load_settings(user_file: str | Path | None = None, **overrides) -> Settings:
@@ -39,6 +40,9 @@ def load_settings(user_file: str | Path | None = None, **overrides) -> Settings:
         lang: tuple(m.strip() for m in value.split(",") if m.strip())
         for lang, value in parser.items("models")
     }
+    extractors = tuple(x.strip() for x in parser.get("extract", "extractors", fallback="rules").split(",") if x.strip())
+    if not extractors:
+        raise ConfigError("[extract] extractors names no extractor")
     if overrides.get("base_iri") is not None:
         base_iri = overrides["base_iri"]
     if overrides.get("min_confidence") is not None:
@@ -49,4 +53,4 @@ def load_settings(user_file: str | Path | None = None, **overrides) -> Settings:
         raise ConfigError(f"base IRI must start with http://, https:// or urn: (got {base_iri!r})")
     if not 0.0 <= min_confidence <= 1.0:
         raise ConfigError(f"min_confidence must be within [0, 1] (got {min_confidence})")
-    return Settings(base_iri=base_iri, min_confidence=min_confidence, models=models)
+    return Settings(base_iri=base_iri, min_confidence=min_confidence, models=models, extractors=extractors)

@@ -23,9 +23,6 @@ RELATIONS: dict[str, tuple[str, str, bool]] = {
     "based_in": ("Person", "Place", False),
 }
 
-LANGUAGES = ("en", "fr", "de")
-
-
 @dataclass(frozen=True)
 class Article:
     """One news article, cleaned of scraping junk. ``lang`` is None until detected."""
@@ -50,12 +47,32 @@ class Skipped:
 
 @dataclass(frozen=True)
 class Mention:
-    """A typed name in an article; start/end are character offsets into Article.text."""
+    """A typed name in an article; start/end are character offsets into Article.text.
+
+    A reference ("the company", "der Konzern", a city adjective such as "Münchner") keeps its
+    own words in ``text`` and names what it stands for in ``refers_to``; ``weight`` is how sure
+    that reading is (1.0 for a name)."""
 
     text: str
     type: str
     start: int
     end: int
+    refers_to: str = ""
+    weight: float = 1.0
+
+    @property
+    def name(self) -> str:
+        """The name this mention contributes to the graph: the referent, or its own words."""
+        return self.refers_to or self.text
+
+
+@dataclass(frozen=True)
+class TypeVote:
+    """One article's evidence that a name has a type, for the build's reduce step."""
+
+    name: str
+    type: str
+    weight: float
 
 
 @dataclass(frozen=True)
@@ -73,6 +90,20 @@ class Triple:
     rule_id: str
     confidence: float
     role: str = ""
+
+
+@dataclass(frozen=True)
+class ArticleResult:
+    """What the per-article map returns: the article's metadata (text dropped), its triples,
+    the full person names it mentions (for surname resolution) and its type votes. Everything
+    that looks across articles happens in the reduce step over these."""
+
+    article: Article
+    triples: tuple[Triple, ...]
+    people: tuple[str, ...] = ()
+    type_votes: tuple[TypeVote, ...] = ()
+    model: str = ""
+    skipped: Skipped | None = None
 
 
 @dataclass(frozen=True)

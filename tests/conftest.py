@@ -1,4 +1,5 @@
-"""Shared fixtures: one Extractor per language set for the whole session (models load once)."""
+"""Shared fixtures. Loaded language stages are cached per process (models load once), but they
+hold no state between articles: every test builds its articles afresh and passes alone."""
 
 from __future__ import annotations
 
@@ -12,29 +13,23 @@ def settings():
     return load_settings()
 
 
-@pytest.fixture(scope="session")
-def extractor(settings):
-    from kg.pipeline import Extractor
-
-    return Extractor(settings)
-
-
 @pytest.fixture
-def extract_triples(extractor):
+def extract_triples(settings):
     """extract_triples(text, lang) -> the Triples one article made of ``text`` yields."""
+    from kg.pipeline import load_stage, process_article
     from kg.types import Article
 
     def run(text: str, lang: str):
-        return extractor.process_article(Article(id="t", source="test", text=text, lang=lang)).triples
+        return process_article(Article(id="t", source="test", text=text, lang=lang), load_stage(lang, settings)).triples
 
     return run
 
 
 @pytest.fixture
 def extract(extract_triples):
-    """extract(text, lang) -> set of (subject, relation, object) surface triples."""
+    """extract(text, lang) -> set of (subject, relation, object) triples, references by name."""
 
     def run(text: str, lang: str) -> set[tuple[str, str, str]]:
-        return {(t.subject.text, t.relation, t.object.text) for t in extract_triples(text, lang)}
+        return {(t.subject.name, t.relation, t.object.name) for t in extract_triples(text, lang)}
 
     return run

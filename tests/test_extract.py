@@ -5,9 +5,20 @@ from __future__ import annotations
 import spacy
 from spacy.tokens import Doc, Span
 
-from kg.extract import compile_matchers, extract_triples
+from kg.extract import RuleExtractor, compile_matchers
+from kg.extraction import ArticleView, extract_relations
+from kg.mentions import Annotated
 from kg.rules import load_rules
-from kg.types import Article
+from kg.types import Article, Mention
+
+
+def extract_triples(article, doc, rules, matchers):
+    """The rule extractor and the shared post-steps over a Doc whose names are merged and
+    typed by hand (no mention stage)."""
+    mentions = tuple(Mention(e.text, e.label_, e.start_char, e.end_char) for e in doc.ents)
+    view = ArticleView(article=article, annotated=Annotated(doc, mentions, ()), lexicon=rules.lexicon, lang=rules.lang)
+    stage = type("Stage", (), {"matchers": matchers})()
+    return extract_relations(view, [RuleExtractor(stage)])
 
 
 TAGS = {"poached": "VBN", "joined": "VBD", "join": "VB", "competes": "VBZ", "opened": "VBD", "acquire": "VB", "did": "VBD", "not": "RB", "has": "VBZ", "could": "MD", "will": "MD", "wechselt": "VVFIN"}

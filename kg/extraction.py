@@ -1,0 +1,424 @@
+"""Relation extraction: candidates, scorers behind one protocol, shared post-steps.
+
+One article's annotated Doc goes through three steps here:
+
+1. **Candidates** (:func:`candidate_pairs`): every ordered pair of mentions in a sentence whose
+   types (or ``Unknown``) fit some relation. A reference ("the company", "der Konzern") is a
+   mention that carries the name it stands for, so a pair through a reference links a name
+   from another sentence.
+2. **Scorers**: each registered :class:`RelationExtractor` proposes :class:`Scored` relations
+   over those mentions (the rule engine of :mod:`kg.extract` is one; a learned classifier is
+   another). Extractors only say "this relation, these two names, this sure"; they never build
+   Triples themselves.
+3. **Post-steps** (:func:`finish`), the same for every extractor: enumeration ("Amazon, Meta
+   and Microsoft" -> one fact each), type checks (an untyped name takes the type of the slot it
+   fills, and keeps it for the rest of the article), tense ("Ex-SAP-Manager" -> worked_at),
+   negation (no fact), hedging (lower confidence), the job title, and one fact per sentence.
+
+A new extractor is registered with :func:`register_extractor` and named in the ``[extract]``
+setting; nothing in the rule engine changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from .names import fold
+from .rules import UNKNOWN, Lexicon
+from .types import RELATIONS, Article, Mention, Triple
+
+HEDGE_FACTOR = 0.6
+RULE_TYPED_FACTOR = 0.85  # a name typed only by the extractor that uses it
+ENUMERATION_FACTOR = 0.95
+EMPLOYMENT = ("works_at", "worked_at", "founded")  # the facts a job title belongs to
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An ordered pair of mentions in one sentence (token indices into the annotated Doc)."""
+
+    subject: int
+    object: int
+    sentence: int  # index of the sentence's first token
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One extractor's claim: ``relation`` holds between the names at two tokens.
+
+    ``first``/``last`` bound the words the claim rests on (negation looks there); ``verb_cue``
+    says the claim hinges on a verb (then a negation just after the names counts too)."""
+
+    relation: str
+    subject: int
+    object: int
+    confidence: float
+    source: str  # rule id or extractor name, kept as provenance
+    first: int
+    last: int
+    role: str = ""
+    verb_cue: bool = True
+
+
+@dataclass(frozen=True)
+class ArticleView:
+    """What a scorer may look at: the article, its annotated Doc and mentions, the language's
+    lexicon and the candidate pairs."""
+
+    article: Article
+    annotated: object  # kg.mentions.Annotated
+    lexicon: Lexicon
+    lang: str
+
+    @property
+    def doc(self):
+        return self.annotated.doc  # type: ignore[attr-defined]
+
+    def candidates(self) -> list[Candidate]:
+        cached = self.__dict__.get("_candidates")
+        if cached is None:
+            cached = candidate_pairs(self.doc)
+            object.__setattr__(self, "_candidates", cached)
+        return cached
+
+
+class RelationExtractor(Protocol):
+    """A scorer: proposes relations between mentions of one article."""
+
+    name: str
+
+    def score(self, view: ArticleView) -> Iterable[Scored]: ...
+
+
+ExtractorFactory = Callable[[object], RelationExtractor]  # called with the language stage
+_REGISTRY: dict[str, ExtractorFactory] = {}
+
+
+def register_extractor(name: str, factory: ExtractorFactory) -> None:
+    """Make an extractor available under ``name`` for the ``[extract] extractors`` setting."""
+    _REGISTRY[name] = factory
+
+
+def extractor_factory(name: str) -> ExtractorFactory:
+    from .errors import ConfigError
+
+    if name not in _REGISTRY:
+        raise ConfigError(f"unknown extractor {name!r} (known: {', '.join(sorted(_REGISTRY))})")
+    return _REGISTRY[name]
+
+
+def registered_extractors() -> tuple[str, ...]:
+    return tuple(sorted(_REGISTRY))
+
+
+_OBJECT_TYPES = {(s, o) for s, o, _ in RELATIONS.values()}
+
+
+def candidate_pairs(doc) -> list[Candidate]:
+    """Ordered pairs of mentions within each sentence whose types could stand in a relation."""
+    out = []
+    for sent in doc.sents:
+        names = [t for t in sent if t.ent_type_]
+        for s in names:
+            for o in names:
+                if s.i == o.i:
+                    continue
+                if s.ent_type_ == UNKNOWN or o.ent_type_ == UNKNOWN or (s.ent_type_, o.ent_type_) in _OBJECT_TYPES:
+                    out.append(Candidate(subject=s.i, object=o.i, sentence=sent.start))
+    return out
+
+
+# -- post-steps ------------------------------------------------------------------------------
+
+def finish(view: ArticleView, claims: Sequence[Scored]) -> list[Triple]:
+    """Run every extractor's claims through the shared post-steps; one fact per sentence.
+
+    Names no step could type take the type of the slot they fill. Such a rule-typed name keeps
+    that type in the whole article (a surname too), so the claims are read a second time with
+    those types — no extractor runs twice."""
+    triples = _finish_with(view, claims, {})
+    typed: dict[str, str] = {}
+    for t in triples:
+        for m in (t.subject, t.object):
+            token = view.doc.char_span(m.start, m.end)
+            if m.type in ("Person", "Organization") and not m.refers_to and token is not None \
+                    and token[0].ent_type_ == UNKNOWN:
+                typed.setdefault(fold(m.text), m.type)
+    if not typed:
+        return triples
+    for name, type_ in list(typed.items()):
+        if type_ == "Person" and " " in name:
+            typed.setdefault(name.split()[-1], "Person")
+    return _finish_with(view, claims, typed)
+
+
+def _finish_with(view: ArticleView, claims: Sequence[Scored], typed: dict[str, str]) -> list[Triple]:
+    lexicon = view.lexicon
+
+    def label(token) -> str:
+        """The token's type; a name typed only by claims elsewhere in the article reads
+        "<type>?" (it fits that type, with the rule-typed factor)."""
+        if token.ent_type_ == UNKNOWN and fold(token.text) in typed:
+            return typed[fold(token.text)] + "?"
+        return token.ent_type_
+
+    best: dict[tuple, Triple] = {}
+    for claim in claims:
+        for triple in _triples(view, claim, label, lexicon):
+            key = (triple.subject.start, triple.relation, triple.object.start, triple.evidence_start)
+            if key not in best or best[key].confidence < triple.confidence:
+                best[key] = triple
+    # "X, CFO of Y since 2020, left Y": a past job stated in the sentence outweighs a current one
+    past = {(t.subject.start, t.object.name, t.evidence_start) for t in best.values() if t.relation == "worked_at"}
+    kept = [t for t in best.values()
+            if not (t.relation == "works_at" and (t.subject.start, t.object.name, t.evidence_start) in past)]
+    return sorted(kept, key=lambda t: (t.evidence_start, t.subject.start, t.relation, t.object.start))
+
+
+def _triples(view: ArticleView, claim: Scored, label, lexicon: Lexicon) -> Iterator[Triple]:
+    doc = view.doc
+    subject, obj = doc[claim.subject], doc[claim.object]
+    sent = subject.sent
+    if _negated(sent, claim.first, claim.last, lexicon, after=claim.verb_cue):
+        return
+    confidence = claim.confidence
+    if _hedged(sent, lexicon):
+        confidence *= HEDGE_FACTOR
+    evidence = sent.text.strip()
+    ev_start = sent.start_char + (len(sent.text) - len(sent.text.lstrip()))
+    subj_type, obj_type, _ = RELATIONS[claim.relation]
+    for s_token, s_factor in _members(view, subject, subj_type, sent, label):
+        for o_token, o_factor in _members(view, obj, obj_type, sent, label):
+            relation = claim.relation
+            if relation == "works_at" and _marked_former(o_token, lexicon):
+                relation = "worked_at"  # "Ex-SAP-Manager X", "ex-Google engineer X"
+            s_mention, o_mention = _mention(view, s_token, subj_type), _mention(view, o_token, obj_type)
+            if s_token.i == o_token.i or fold(s_mention.name) == fold(o_mention.name):
+                continue
+            yield Triple(
+                subject=s_mention,
+                relation=relation,
+                object=o_mention,
+                article_id=view.article.id,
+                lang=view.lang,
+                evidence=evidence,
+                evidence_start=ev_start,
+                evidence_end=ev_start + len(evidence),
+                rule_id=claim.source,
+                confidence=round(min(1.0, confidence * s_factor * o_factor), 3),
+                role=(claim.role or nearby_role(s_token, sent, lexicon)) if relation in EMPLOYMENT else "",
+            )
+
+
+def _mention(view: ArticleView, token, wanted_type: str) -> Mention:
+    """The slot's mention, typed as the relation wants it (references keep their referent)."""
+    found = view.annotated.mention_at(token)  # type: ignore[attr-defined]
+    return Mention(
+        text=token.text, type=wanted_type, start=token.idx, end=token.idx + len(token.text),
+        refers_to=found.refers_to if found is not None else "",
+    )
+
+
+def _fits(view: ArticleView, token, wanted_type: str, label) -> float:
+    """1.0 if the name has the wanted type, a lower factor if untyped, 0 if it clashes."""
+    found = view.annotated.mention_at(token)  # type: ignore[attr-defined]
+    kind = label(token)
+    if found is not None and found.refers_to:
+        return found.weight if kind == wanted_type else 0.0
+    if kind == wanted_type:
+        return 1.0
+    if kind == wanted_type + "?":
+        return RULE_TYPED_FACTOR
+    if kind == UNKNOWN:
+        # a lone untyped word is rarely a person (surnames were typed by the mention stage)
+        if wanted_type == "Person" and " " not in token.text.strip():
+            return 0.0
+        return RULE_TYPED_FACTOR
+    return 0.0
+
+
+def _members(view: ArticleView, head, wanted_type: str, sent, label) -> list[tuple[object, float]]:
+    """The slot's name plus the other members of an enumeration it belongs to."""
+    factor = _fits(view, head, wanted_type, label)
+    if not factor:
+        return []
+    out = [(head, factor)]
+    for neighbour in _enumeration(head, sent, view.lexicon):
+        f = _fits(view, neighbour, wanted_type, label)
+        if f:
+            out.append((neighbour, f * ENUMERATION_FACTOR))
+    return out
+
+
+def _marked_former(token, lexicon: Lexicon) -> bool:
+    """Is the company marked as a past employer right before its name: "Ex-SAP-Manager",
+    "ex-Google engineer", "former Barclays banker", "l'ancien Renault ..."?"""
+    doc = token.doc
+    former = {w.lower().rstrip("-") for w in lexicon["former"]}
+    i = token.i
+    if i >= 2 and doc[i - 1].text == "-" and not doc[i - 1].whitespace_ and not doc[i - 2].whitespace_:
+        return doc[i - 2].lower_ in former  # glued: Ex-SAP
+    return i >= 1 and doc[i - 1].lower_.rstrip("-") in former
+
+
+def nearby_role(person, sent, lexicon: Lexicon) -> str:
+    """The job title written next to a person, when the extractor did not capture one: before
+    the name ("chief executive Daniel Ek", "Finanzchefin Jana Weber"), in an apposition after
+    it ("Jana Weber, Finanzchefin ...") or after an "as" word ("... as chief operating
+    officer", "als", "comme", "en tant que"). Empty if no title word is there."""
+    words = {w.lower() for w in lexicon["title_words"]}
+    heads = {w.lower() for w in lexicon["titles"]}
+    as_words = lexicon.multiword("as_words")
+    doc = person.doc
+
+    def is_title(token) -> bool:
+        low = token.lower_
+        return not token.ent_type_ and (low in words or low in heads or any(
+            low.endswith(h) for h in heads if len(h) >= 4 and len(low) > len(h)))
+
+    def run(start: int, step: int) -> str:
+        i, tokens = start, []
+        while sent.start <= i < sent.end and (is_title(doc[i]) or (doc[i].text == "-" and tokens)) and len(tokens) < 8:
+            tokens.append(i)
+            i += step
+        while tokens and doc[tokens[-1]].text == "-":
+            tokens.pop()
+        if not tokens:
+            return ""
+        lo, hi = min(tokens), max(tokens) + 1
+        span = doc[lo:hi]
+        return span.text if any(t.lower_ in heads or is_title(t) and t.lower_ not in words for t in span) else ""
+
+    role = run(person.i - 1, -1)
+    if not role and person.i + 2 < sent.end and doc[person.i + 1].text == ",":
+        start = person.i + 2
+        while start < sent.end and doc[start].pos_ == "DET":
+            start += 1
+        role = run(start, 1)
+    if not role:
+        for token in doc[person.i + 1:sent.end]:
+            size = _phrase_at(doc, token.i, sent.end, as_words)
+            if size:
+                nxt = token.i + size
+                while nxt < sent.end and doc[nxt].pos_ in ("DET", "ADJ") and not is_title(doc[nxt]):
+                    nxt += 1
+                role = run(nxt, 1)
+                break
+    return role
+
+
+def _phrase_at(doc, i: int, end: int, phrases: tuple[tuple[str, ...], ...]) -> int:
+    """Length of the (longest) phrase of ``phrases`` starting at token i, else 0."""
+    for words in phrases:
+        size = len(words)
+        if i + size <= end and tuple(t.lower_ for t in doc[i:i + size]) == words:
+            return size
+    return 0
+
+
+def _enumeration(head, sent, lexicon: Lexicon) -> list:
+    """Names joined to ``head`` by commas and conjunctions, left and right, within the sentence.
+
+    A chain joined by commas alone ("Facebook, Meta") is an apposition, not a list: it counts
+    only if some link of the chain is a conjunction ("Amazon, Meta and Microsoft").
+    """
+    conjunctions = lexicon.multiword("conjunctions")
+    contractions = lexicon.pairs("contractions")
+    doc = head.doc
+    # a preposition or article repeated before each member: "d'Amazon, de Microsoft ou de Meta"
+    previous = doc[head.i - 1] if head.i - 1 >= sent.start else None
+    before = _preposition(previous, contractions) if previous is not None and previous.pos_ in ("ADP", "DET") else None
+    found, has_conjunction = [], False
+    for direction in (1, -1):
+        i = head.i
+        while True:
+            step = _skip_separator(doc, i, direction, sent, conjunctions, before, contractions)
+            if step is None or not doc[step[0]].ent_type_:
+                break
+            j, by_conjunction = step
+            has_conjunction = has_conjunction or by_conjunction
+            found.append(doc[j])
+            i = j
+    return found if has_conjunction else []
+
+
+def _skip_separator(doc, i: int, direction: int, sent, conjunctions, repeated: str | None,
+                    contractions: dict[str, str]) -> tuple[int, bool] | None:
+    """From the name at i, step over one separator ("," / a conjunction / both) in ``direction``,
+    and over the repeated preposition; return (index of the next token, whether a conjunction
+    was crossed), or None when no separator follows."""
+    def inside(k: int) -> bool:
+        return sent.start <= k < sent.end
+
+    def conjunction_size(k: int) -> int:
+        for words in conjunctions:
+            size = len(words)
+            lo = k if direction == 1 else k - size + 1
+            if sent.start <= lo and lo + size <= sent.end and tuple(t.lower_ for t in doc[lo:lo + size]) == words:
+                return size
+        return 0
+
+    k = i + direction
+    if direction == -1 and repeated and inside(k) and _preposition(doc[k], contractions) == repeated and not doc[k].ent_type_:
+        k -= 1  # leftwards, the head's own preposition comes first
+    crossed_comma = crossed_conjunction = False
+    if inside(k) and doc[k].text == ",":
+        k += direction
+        crossed_comma = True
+    size = conjunction_size(k) if inside(k) else 0
+    if size:
+        k += direction * size
+        crossed_conjunction = True
+    if not (crossed_comma or crossed_conjunction):
+        return None
+    if direction == 1 and repeated and inside(k) and _preposition(doc[k], contractions) == repeated:
+        k += 1
+        while inside(k) and k - i < 8 and doc[k].pos_ in ("ADJ", "DET") and not doc[k].ent_type_:
+            k += 1  # "in Villach und im malaysischen Kulim"
+    return (k, crossed_conjunction) if inside(k) else None
+
+
+def _preposition(token, contractions: dict[str, str]) -> str:
+    """Comparable form of a preposition: elided and contracted forms count as one (d', de, du;
+    the language's ``contractions`` list says which)."""
+    word = token.lower_.rstrip("'’")
+    return contractions.get(word, word)
+
+
+def _negated(sent, first: int, last: int, lexicon: Lexicon, *, after: bool = True) -> bool:
+    """A negation word between (or, for verb claims, just after) the matched names, in the same
+    clause as the name that follows it: "did not join Y" and "übernahm Y nicht" count; "X, who
+    had not joined Y, stayed at Z" does not negate "stayed at Z", and "der frühere Sixt-Vorstand
+    X werde nicht ..." does not negate the apposition."""
+    negations = {w.lower() for w in lexicon["negations"]}
+    doc = sent.doc
+    end = min(sent.end, last + 4) if after else last + 1
+    for token in doc[max(sent.start, first - 2):end]:
+        if token.i > last and token.is_punct:
+            break
+        if token.lower_ not in negations:
+            continue
+        stop = last if token.i < last else end
+        if not any(t.is_punct for t in doc[token.i + 1:stop]):
+            return True
+    return False
+
+
+def _hedged(sent, lexicon: Lexicon) -> bool:
+    hedges = lexicon.multiword("hedges")
+    words = [t.lower_ for t in sent]
+    for hedge in hedges:
+        size = len(hedge)
+        if any(tuple(words[i:i + size]) == hedge for i in range(len(words) - size + 1)):
+            return True
+    return False
+
+
+def extract_relations(view: ArticleView, extractors: Sequence[RelationExtractor]) -> list[Triple]:
+    """Every extractor's claims over one article, through the shared post-steps."""
+    claims: list[Scored] = []
+    for extractor in extractors:
+        claims.extend(extractor.score(view))
+    return finish(view, claims)
