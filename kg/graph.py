@@ -36,6 +36,7 @@ from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
 from rdflib.term import Node
 
+from .settings import check_base_iri
 from .names import slug
 from .types import ENTITY_TYPES, RELATIONS, Article, Entity, Fact, Triple
 from .vocab import ARTICLE_PATH, ENTITY_PATH, FACT_PATH, GRAPH_PATH, KG, SCHEMA, bind_namespaces
@@ -55,8 +56,6 @@ _LANGUAGE_TAG = re.compile(
     r"(?:-[Xx](?:-[A-Za-z0-9]{1,8})+)?"
     r"|[Xx](?:-[A-Za-z0-9]{1,8})+)$"
 )
-# Characters that may not appear in an IRI written between <...> in Turtle or N-Triples.
-_BAD_IRI_CHARS = re.compile(r"[\x00-\x20<>\"{}|^`\\]")
 _THOUSANDTH = Decimal("0.001")
 
 
@@ -64,15 +63,6 @@ def literal_text(text: str) -> str:
     """``text`` made safe for every RDF syntax: drop C0 controls except tab/LF/CR and U+FFFE/F,
     and replace lone surrogates (left by undecodable input) with U+FFFD."""
     return _SURROGATES.sub("\ufffd", _NOT_XML_CHARS.sub("", text))
-
-
-def check_base_iri(base_iri: str) -> str:
-    """Return ``base_iri`` if nodes can be minted under it, else raise ValueError."""
-    if not base_iri.endswith(("/", "#")) or ":" not in base_iri:
-        raise ValueError(f"base IRI must be absolute and end with '/' or '#': {base_iri!r}")
-    if _BAD_IRI_CHARS.search(base_iri):
-        raise ValueError(f"base IRI contains a character not allowed in IRIs: {base_iri!r}")
-    return base_iri
 
 
 def _key_path(key: str) -> str:

@@ -17,6 +17,7 @@ from typing import Callable
 from .errors import ModelNotInstalled
 
 FALLBACK = "fallback"
+BLANK = "blank"  # spaCy's tokenizer for the language plus a sentence splitter: no tagger, no NER
 FALLBACK_NAME = "kg German fallback (spaCy de tokenizer + HanTa 1.2.1 tagger + kg rules)"
 
 # STTS tags (HanTa) -> Universal POS, so rules can use POS in every language.
@@ -58,9 +59,11 @@ class LangPipeline:
         return doc
 
 
-def is_installed(model: str) -> bool:
+def is_installed(model: str, lang: str | None = None) -> bool:
     if model == FALLBACK:
         return importlib.util.find_spec("HanTa") is not None
+    if model == BLANK:
+        return True
     return importlib.util.find_spec(model) is not None
 
 
@@ -104,6 +107,15 @@ def _load(lang: str, model: str) -> LangPipeline:
 
     if model == FALLBACK:
         return _load_german_fallback()
+    if model == BLANK:
+        try:
+            nlp = spacy.blank(lang)
+        except ImportError as exc:
+            raise ModelNotInstalled(f"spaCy has no tokenizer for language {lang!r}") from exc
+        _ensure_newline_component()
+        nlp.add_pipe("kg_newline_boundaries")
+        nlp.add_pipe("sentencizer")
+        return LangPipeline(lang=lang, name=f"spaCy blank:{lang} tokenizer", nlp=nlp)
     nlp = spacy.load(model)
     _split_ex_prefix(nlp)
     _ensure_newline_component()

@@ -33,7 +33,8 @@ from .mentions import NO_HINTS, TypeHints, annotate_entities, vote_types
 from .names import slug
 from .nlp import LangPipeline, load_pipeline
 from .resolve import Resolution, resolve_entities
-from .rules import RuleSet, available_languages, load_rules
+from .languages import rule_folders, supported_languages
+from .rules import RuleSet, load_rules
 from .settings import Settings
 from .types import Article, ArticleResult, BuildReport, Fact, Skipped, Triple, TypeVote
 
@@ -52,9 +53,12 @@ class LanguageStage:
 
 
 @lru_cache(maxsize=None)
-def _load_stage(lang: str, models: tuple[str, ...], extractors: tuple[str, ...]) -> LanguageStage:
+def _load_stage(lang: str, models: tuple[str, ...], extractors: tuple[str, ...], folders: tuple[str, ...]) -> LanguageStage:
+    folder = rule_folders(folders).get(lang)
+    if folder is None:
+        raise ModelNotInstalled(f"no rules for language {lang!r}")
+    ruleset = load_rules(lang, folder.parent)
     pipeline = load_pipeline(lang, {lang: models})
-    ruleset = load_rules(lang)
     matchers = compile_matchers(ruleset, pipeline.nlp.vocab, pipeline.has_parser)
     partial = LanguageStage(lang, pipeline, ruleset, matchers, ())
     built = tuple(extractor_factory(name)(partial) for name in extractors)
@@ -65,7 +69,7 @@ def load_stage(lang: str, settings: Settings) -> LanguageStage:
     """The loaded stage of a language (cached per process: pipelines load once)."""
     if lang not in settings.models:
         raise ModelNotInstalled(f"no pipeline is configured for language {lang!r}")
-    return _load_stage(lang, settings.models[lang], settings.extractors)
+    return _load_stage(lang, settings.models[lang], settings.extractors, settings.rule_folders)
 
 
 def process_article(article: Article, stage: LanguageStage, hints: TypeHints = NO_HINTS) -> ArticleResult:
@@ -96,13 +100,16 @@ def map_article(article: Article, settings: Settings, hints: TypeHints = NO_HINT
     return process_article(article, stage, hints)
 
 
-def with_language(articles: Iterable[Article], forced: str | None, on_skip: Callable[[Skipped], None]) -> Iterator[Article]:
-    """Detect each article's language (unless forced); skip what kg has no rules for."""
-    supported = available_languages()
+def with_language(articles: Iterable[Article], forced: str | None, on_skip: Callable[[Skipped], None],
+                  settings: Settings | None = None) -> Iterator[Article]:
+    """Detect each article's language (unless forced); skip what kg has no rules or no
+    configured pipeline for."""
+    folders = settings.rule_folders if settings else ()
+    supported = supported_languages(settings.models if settings else None, folders)
     for article in articles:
         lang = forced or article.lang
         if not lang:
-            lang, _score = detect_language(article.text)
+            lang, _score = detect_language(article.text, folders)
         if lang not in supported:
             on_skip(Skipped(article.source, f"language {lang!r} is not supported ({', '.join(supported)}); use --lang to force one"))
             continue
@@ -150,7 +157,7 @@ def reduce_results(results: Iterable[ArticleResult], report: BuildReport | None 
     return out
 
 
-def read_corpus(paths: Iterable[str | Path], *, lang: str | None, report: BuildReport) -> Iterator[Article]:
+def read_corpus(paths: Iterable[str | Path], settings: Settings, *, lang: str | None, report: BuildReport) -> Iterator[Article]:
     """Read, clean and language-tag every input; skipped inputs go into ``report``."""
     def skip(item: Skipped) -> None:
         report.skipped.append(item)
@@ -161,7 +168,7 @@ def read_corpus(paths: Iterable[str | Path], *, lang: str | None, report: BuildR
             yield article
 
     taken: set[str] = set()
-    for article in with_language(counted(read_articles(paths, lang=lang, on_skip=skip)), lang, skip):
+    for article in with_language(counted(read_articles(paths, lang=lang, on_skip=skip)), lang, skip, settings):
         yield _unique_iri_id(article, taken)
 
 
@@ -176,7 +183,7 @@ def extract_corpus(
     report = BuildReport()
 
     def mapped() -> Iterator[ArticleResult]:
-        for article in read_corpus(paths, lang=lang, report=report):
+        for article in read_corpus(paths, settings, lang=lang, report=report):
             yield map_article(article, settings)
             if progress:
                 progress(report.articles_read, article.source)

@@ -122,11 +122,6 @@ class RuleSet:
     lexicon: Lexicon
 
 
-def available_languages(rules_dir: Path = RULES_DIR) -> tuple[str, ...]:
-    """Languages that have a rule folder (adding a language is adding a folder)."""
-    return tuple(sorted(p.parent.name for p in rules_dir.glob("*/relations.jsonl")))
-
-
 @lru_cache(maxsize=None)
 def load_rules(lang: str, rules_dir: Path = RULES_DIR) -> RuleSet:
     """Load and validate ``rules_dir/<lang>/``; cached per language."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import configparser
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +18,24 @@ class Settings:
     min_confidence: float
     models: dict[str, tuple[str, ...]] = field(default_factory=dict)
     extractors: tuple[str, ...] = ("rules",)
+    rule_folders: tuple[str, ...] = ()  # extra folders of language folders (kg/languages.py)
+
+
+# Characters that may not appear in an IRI written between <...> in Turtle or N-Triples.
+_BAD_IRI_CHARS = re.compile(r"[\x00-\x20<>\"{}|^`\\]")
+
+
+def check_base_iri(base_iri: str) -> str:
+    """The one check of a base IRI (settings, CLI and library alike): absolute http(s) or urn,
+    ending in '/' or '#', no character an IRI may not hold. Raises ConfigError."""
+    if not base_iri.startswith(("http://", "https://", "urn:")):
+        raise ConfigError(f"base IRI must start with http://, https:// or urn: (got {base_iri!r})")
+    if not base_iri.endswith(("/", "#")):
+        raise ConfigError(f"base IRI must end with '/' or '#' (got {base_iri!r})")
+    bad = _BAD_IRI_CHARS.search(base_iri)
+    if bad:
+        raise ConfigError(f"base IRI contains {bad.group()!r}, which an IRI may not hold (got {base_iri!r})")
+    return base_iri
 
 
 def load_settings(user_file: str | Path | None = None, **overrides) -> Settings:
@@ -43,14 +62,12 @@ def load_settings(user_file: str | Path | None = None, **overrides) -> Settings:
     extractors = tuple(x.strip() for x in parser.get("extract", "extractors", fallback="rules").split(",") if x.strip())
     if not extractors:
         raise ConfigError("[extract] extractors names no extractor")
+    rule_folders = tuple(x.strip() for x in parser.get("rules", "extra_folders", fallback="").split(",") if x.strip())
     if overrides.get("base_iri") is not None:
         base_iri = overrides["base_iri"]
     if overrides.get("min_confidence") is not None:
         min_confidence = float(overrides["min_confidence"])
-    if not base_iri.endswith(("/", "#")):
-        base_iri += "/"
-    if not base_iri.startswith(("http://", "https://", "urn:")):
-        raise ConfigError(f"base IRI must start with http://, https:// or urn: (got {base_iri!r})")
+    base_iri = check_base_iri(base_iri if base_iri.endswith(("/", "#")) else base_iri + "/")
     if not 0.0 <= min_confidence <= 1.0:
         raise ConfigError(f"min_confidence must be within [0, 1] (got {min_confidence})")
-    return Settings(base_iri=base_iri, min_confidence=min_confidence, models=models, extractors=extractors)
+    return Settings(base_iri=base_iri, min_confidence=min_confidence, models=models, extractors=extractors, rule_folders=rule_folders)

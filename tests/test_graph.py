@@ -437,7 +437,9 @@ def test_graph_article_ids_sharing_an_iri_are_refused() -> None:
 
 @pytest.mark.parametrize("base", ["https://kg.example.org", "kg/", "https://kg.example.org/a b/"])
 def test_graph_bad_base_iri_is_refused(base: str) -> None:
-    with pytest.raises(ValueError, match="base IRI"):
+    from kg.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="base IRI"):
         build_graph(sample_facts(), {}, base_iri=base)
 
 

@@ -6,7 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kg.language import FUNCTION_WORDS, SUPPORTED, detect_language, language_scores
+from kg.language import detect_language, language_scores, profiles, supported
+
+SUPPORTED = supported()
 
 PARAGRAPHS = {
     "en": (
@@ -88,8 +90,8 @@ def test_language_german_with_english_brand_names_is_not_english() -> None:
 
 
 def test_language_profiles_are_data_for_every_supported_language() -> None:
-    assert set(SUPPORTED) <= set(FUNCTION_WORDS)
-    assert all(isinstance(words, frozenset) and len(words) > 50 for words in FUNCTION_WORDS.values())
+    assert set(SUPPORTED) <= set(profiles())
+    assert all(isinstance(words, frozenset) and len(words) > 50 for words, _, _ in profiles().values())
 
 
 @given(st.text(max_size=300))

@@ -9,9 +9,10 @@ import pytest
 from kg.errors import RuleError
 from kg.names import fold
 from kg.resources import RULES_DIR
-from kg.rules import available_languages, load_rules
+from kg.languages import supported_languages
+from kg.rules import load_rules
 
-LANGS = available_languages()
+LANGS = supported_languages()
 EXAMPLES = [
     pytest.param(lang, rule.id, example, id=f"{rule.id}#{i}")
     for lang in LANGS
