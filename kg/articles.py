@@ -11,6 +11,7 @@ import json
 import os
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -219,6 +220,9 @@ class _ArticleHTMLParser(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.stack: list[str] = []
+        # how many of each tag are open: a stray end tag or "is <head> open?" costs O(1), not a
+        # scan of the stack (which made unclosed tags plus stray end tags quadratic)
+        self.open_count: Counter[str] = Counter()
         self.drop_depth: int | None = None  # stack length at which a dropped element opened
         self.loose_drop_depth: int | None = None  # same, ignoring class/id (fallback text)
         self.article_depth: int | None = None
@@ -256,6 +260,7 @@ class _ArticleHTMLParser(HTMLParser):
         if closers and self.stack and self.stack[-1] in closers:
             self._pop_to(len(self.stack) - 1)
         self.stack.append(tag)
+        self.open_count[tag] += 1
         depth = len(self.stack)
         hidden = "hidden" in attr or attr.get("aria-hidden") == "true"
         by_tag = tag in DROP_TAGS or hidden
@@ -274,7 +279,7 @@ class _ArticleHTMLParser(HTMLParser):
         if (tag == "main" or attr.get("role") == "main") and self.main_depth is None \
                 and self.drop_depth is None:
             self.main_depth = depth
-        if tag == "title" and not self.title_parts and "svg" not in self.stack:
+        if tag == "title" and not self.title_parts and not self.open_count["svg"]:
             self.in_title = True
         if tag == "h1" and not self.seen_h1 and self.drop_depth is None:
             self.in_h1 = True
@@ -290,15 +295,19 @@ class _ArticleHTMLParser(HTMLParser):
         if tag == "h1" and self.in_h1:
             self.in_h1 = False
             self.seen_h1 = True
-        for index in range(len(self.stack) - 1, -1, -1):
-            if self.stack[index] == tag:
-                self._pop_to(index)
-                break
+        if not self.open_count[tag]:
+            return  # a stray end tag closes nothing
+        index = len(self.stack) - 1
+        while self.stack[index] != tag:  # amortised O(1): every element scanned is popped
+            index -= 1
+        self._pop_to(index)
 
     def _pop_to(self, index: int) -> None:
         """Close every open element from ``index`` up (unclosed children included)."""
-        if any(t in BLOCK_TAGS for t in self.stack[index:]):
+        closed = self.stack[index:]
+        if any(t in BLOCK_TAGS for t in closed):
             self._flush()
+        self.open_count.subtract(closed)
         del self.stack[index:]
         depth = len(self.stack)
         if self.drop_depth is not None and self.drop_depth > depth:
@@ -320,7 +329,7 @@ class _ArticleHTMLParser(HTMLParser):
         if self.in_title:
             self.title_parts.append(data)
             return
-        if "head" in self.stack and "body" not in self.stack:
+        if self.open_count["head"] and not self.open_count["body"]:
             return
         if self.in_h1:
             self.h1_parts.append(data)
