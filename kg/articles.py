@@ -1,8 +1,12 @@
 """Reading articles from .txt, .html and .jsonl files, and cleaning scraping junk out of them.
 
-``read_articles`` streams: it holds one file (or one JSONL line) at a time, never the corpus.
-Inputs that yield nothing are reported through ``on_skip`` with a one-line reason; only a
-path that does not exist at all raises.
+``read_articles`` streams: it holds one file at a time, never the corpus (plus, for the whole
+run, the list of input files, their ids and a SHA-1 per text read). Before the first article
+it lists the files and parses JSONL files for their ids, so that an id shared by two inputs is
+suffixed whichever comes first. Inputs that yield nothing are reported through ``on_skip`` with
+a one-line reason; only a path that does not exist at all raises. The file-system side
+(regular files only, size cap, symlink loops, decoding, kg output folders) is in
+:mod:`kg.sources`.
 """
 
 from __future__ import annotations
