@@ -16,6 +16,7 @@ import html
 import json
 import os
 import re
+import sys
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -647,8 +648,12 @@ def _jsonl_records(raw: str) -> Iterator[tuple[int, dict | str | object]]:
             yield number, f"invalid JSON ({exc.msg} at column {exc.colno})"
         except RecursionError:
             yield number, "invalid JSON (nested too deeply)"
-        except ValueError as exc:  # e.g. an integer of more than 4300 digits
-            yield number, f"invalid JSON ({str(exc).split(':')[0].split(';')[0]})"
+        except ValueError as exc:  # an integer longer than sys.get_int_max_str_digits()
+            if "integer string conversion" in str(exc):
+                limit = sys.get_int_max_str_digits()
+                yield number, f"invalid JSON (a number of more than {limit} digits)"
+            else:
+                yield number, f"invalid JSON ({str(exc).splitlines()[0][:80]})"
 
 
 def _record_problem(record: object) -> str | None:

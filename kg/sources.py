@@ -147,14 +147,14 @@ def _check_regular(mode: int) -> None:
     if stat.S_ISREG(mode):
         return
     kind = (
-        "a FIFO (named pipe)" if stat.S_ISFIFO(mode)
+        "a FIFO" if stat.S_ISFIFO(mode)
         else "a socket" if stat.S_ISSOCK(mode)
         else "a character device" if stat.S_ISCHR(mode)
         else "a block device" if stat.S_ISBLK(mode)
         else "a folder" if stat.S_ISDIR(mode)
-        else "not a regular file"
+        else "a special file"
     )
-    raise InputRefused(f"not a regular file ({kind}); not read")
+    raise InputRefused(f"not a regular file but {kind}; not read")
 
 
 def _too_large(size: int, cap: int, grew: bool = False) -> str:

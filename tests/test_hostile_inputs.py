@@ -76,7 +76,7 @@ def test_hostile_inputs_fifo_in_folder_is_skipped_not_opened(tmp_path: Path) -> 
     os.mkfifo(folder / "pipe.txt")  # nobody writes: opening it for reading would block
     articles, skipped = read(folder)
     assert_good_read(articles)
-    assert "FIFO" in one_reason(skipped, "pipe.txt")
+    assert one_reason(skipped, "pipe.txt") == "not a regular file but a FIFO; not read"
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
@@ -163,8 +163,8 @@ def test_hostile_inputs_folder_symlink_loop_is_walked_once(tmp_path: Path) -> No
     ("line", "reason"),
     [
         ("[" * 100_000, "nested too deeply"),
-        ('{"text": "Boxly.", "n": %s}' % ("9" * 5000), "invalid JSON"),
-        ('{"text": "Boxly.", "n": [[[[%s]]]]}' % ("1" * 5000), "invalid JSON"),
+        ('{"text": "Boxly.", "n": %s}' % ("9" * 5000), "invalid JSON (a number of more than"),
+        ('{"text": "Boxly.", "n": [[[[%s]]]]}' % ("1" * 5000), "invalid JSON (a number of"),
     ],
     ids=["deep-nesting", "5000-digit-int", "nested-5000-digit-int"],
 )
