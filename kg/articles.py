@@ -1,22 +1,51 @@
 """Reading articles from .txt, .html and .jsonl files, and cleaning scraping junk out of them.
 
-``read_articles`` streams: it holds one file (or one JSONL line) at a time, never the corpus.
-Inputs that yield nothing are reported through ``on_skip`` with a one-line reason; only a
-path that does not exist at all raises.
+``read_articles`` streams: it holds one file at a time, never the corpus (plus, for the whole
+run, the list of input files, their ids and a SHA-1 per text read). Before the first article
+it lists the files and parses JSONL files for their ids, so that an id shared by two inputs is
+suffixed whichever comes first. Inputs that yield nothing are reported through ``on_skip`` with
+a one-line reason; only a path that does not exist at all raises. The file-system side
+(regular files only, size cap, symlink loops, decoding, kg output folders) is in
+:mod:`kg.sources`.
 """
 
 from __future__ import annotations
 
+import hashlib
+import html
 import json
 import os
 import re
+import sys
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from .errors import InputError
+from .names import slug
+from .sources import (
+    CP1252_WARNING,
+    DEFAULT_MAX_FILE_BYTES,
+    OUTPUT_MARKER,
+    InputRefused,
+    check_regular_file,
+    decode,
+    is_output_dir,
+    looks_binary,
+    output_dir_reason,
+    read_bytes_capped,
+    walk_files,
+)
 from .types import Article, Skipped
+
+__all__ = [
+    "CP1252_WARNING", "DEFAULT_MAX_FILE_BYTES", "OUTPUT_MARKER", "clean_text", "extract_html",
+    "is_output_dir", "plain_text", "read_articles", "strip_tags", "web_url",
+]
 
 TEXT_SUFFIXES = (".txt",)
 HTML_SUFFIXES = (".html", ".htm")
@@ -24,7 +53,6 @@ JSONL_SUFFIXES = (".jsonl",)
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + JSONL_SUFFIXES
 
 MAX_TITLE_CHARS = 200
-CP1252_WARNING = "decoded as cp1252"
 
 # --------------------------------------------------------------------------------------------
 # Junk patterns (data). Each line pattern must match a whole line (after stripping), so an
@@ -134,42 +162,6 @@ def clean_text(text: str) -> str:
 # Decoding
 
 
-_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
-
-
-def _looks_binary(data: bytes) -> bool:
-    """NUL bytes (unless UTF-16 with a BOM), or many control characters in the first 8 KB."""
-    if data.startswith(_UTF16_BOMS):
-        try:
-            data.decode("utf-16")
-            return False
-        except UnicodeDecodeError:
-            return True
-    if b"\x00" in data:
-        return True
-    sample = data[:8192]
-    if not sample:
-        return False
-    controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13))
-    return controls / len(sample) > 0.05
-
-
-def _decode(data: bytes) -> tuple[str, tuple[str, ...]]:
-    """UTF-8 (BOM stripped), else cp1252 (latin-1 for its five undefined bytes) with a warning."""
-    if data.startswith(_UTF16_BOMS):
-        return data.decode("utf-16"), ()
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    try:
-        return data.decode("utf-8"), ()
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252"), (CP1252_WARNING,)
-    except UnicodeDecodeError:
-        return data.decode("latin-1"), (CP1252_WARNING,)
-
-
 def _mostly_text(text: str) -> bool:
     """At most 5% control, unassigned or replacement characters in the first 64K characters."""
     text = text[:65536]
@@ -219,6 +211,9 @@ class _ArticleHTMLParser(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.stack: list[str] = []
+        # how many of each tag are open: a stray end tag or "is <head> open?" costs O(1), not a
+        # scan of the stack (which made unclosed tags plus stray end tags quadratic)
+        self.open_count: Counter[str] = Counter()
         self.drop_depth: int | None = None  # stack length at which a dropped element opened
         self.loose_drop_depth: int | None = None  # same, ignoring class/id (fallback text)
         self.article_depth: int | None = None
@@ -256,6 +251,7 @@ class _ArticleHTMLParser(HTMLParser):
         if closers and self.stack and self.stack[-1] in closers:
             self._pop_to(len(self.stack) - 1)
         self.stack.append(tag)
+        self.open_count[tag] += 1
         depth = len(self.stack)
         hidden = "hidden" in attr or attr.get("aria-hidden") == "true"
         by_tag = tag in DROP_TAGS or hidden
@@ -274,7 +270,7 @@ class _ArticleHTMLParser(HTMLParser):
         if (tag == "main" or attr.get("role") == "main") and self.main_depth is None \
                 and self.drop_depth is None:
             self.main_depth = depth
-        if tag == "title" and not self.title_parts and "svg" not in self.stack:
+        if tag == "title" and not self.title_parts and not self.open_count["svg"]:
             self.in_title = True
         if tag == "h1" and not self.seen_h1 and self.drop_depth is None:
             self.in_h1 = True
@@ -290,15 +286,19 @@ class _ArticleHTMLParser(HTMLParser):
         if tag == "h1" and self.in_h1:
             self.in_h1 = False
             self.seen_h1 = True
-        for index in range(len(self.stack) - 1, -1, -1):
-            if self.stack[index] == tag:
-                self._pop_to(index)
-                break
+        if not self.open_count[tag]:
+            return  # a stray end tag closes nothing
+        index = len(self.stack) - 1
+        while self.stack[index] != tag:  # amortised O(1): every element scanned is popped
+            index -= 1
+        self._pop_to(index)
 
     def _pop_to(self, index: int) -> None:
         """Close every open element from ``index`` up (unclosed children included)."""
-        if any(t in BLOCK_TAGS for t in self.stack[index:]):
+        closed = self.stack[index:]
+        if any(t in BLOCK_TAGS for t in closed):
             self._flush()
+        self.open_count.subtract(closed)
         del self.stack[index:]
         depth = len(self.stack)
         if self.drop_depth is not None and self.drop_depth > depth:
@@ -316,11 +316,12 @@ class _ArticleHTMLParser(HTMLParser):
             parts.append("\n")
 
     def handle_data(self, data: str) -> None:
-        data = _SPACE_RUN.sub(" ", data)
+        # the parser decoded entities once; tags spelled with them (&lt;script&gt;) go here
+        data = _SPACE_RUN.sub(" ", strip_tags(data))
         if self.in_title:
             self.title_parts.append(data)
             return
-        if "head" in self.stack and "body" not in self.stack:
+        if self.open_count["head"] and not self.open_count["body"]:
             return
         if self.in_h1:
             self.h1_parts.append(data)
@@ -372,7 +373,7 @@ class _ArticleHTMLParser(HTMLParser):
         return (
             "\n\n".join(text_blocks),
             title,
-            self.url or self.canonical,
+            web_url(self.url)[0] or web_url(self.canonical)[0],
             self.published or self.time_datetime,
             self.lang,
         )
@@ -397,6 +398,7 @@ def extract_html(markup: str) -> tuple[str, str, str, str, str]:
 # Reading
 
 
+
 def _normalise_lang(value: str) -> str | None:
     """Primary language subtag ("de-DE" -> "de"); None for an empty or malformed value."""
     primary = value.strip().replace("_", "-").split("-")[0].lower()
@@ -413,48 +415,8 @@ def _title_from_text(text: str) -> str:
     return ""
 
 
-def _is_hidden(name: str) -> bool:
-    return name.startswith(".")
-
-
-def _walk(
-    folder: Path, on_skip: Callable[[Skipped], None], seen: set[Path] | None = None
-) -> Iterator[Path]:
-    """Supported files under ``folder``, recursively, in name order (folders in place).
-
-    Symlinked folders are followed once each, so a link loop cannot recurse forever.
-    """
-    seen = set() if seen is None else seen
-    real = folder.resolve()
-    if real in seen:
-        return
-    seen.add(real)
-    try:
-        with os.scandir(folder) as scan:
-            entries = sorted((e for e in scan if not _is_hidden(e.name)), key=lambda e: e.name)
-    except OSError as exc:
-        on_skip(Skipped(str(folder), f"cannot read folder: {exc.strerror or exc}"))
-        return
-    for entry in entries:
-        if entry.is_dir():
-            yield from _walk(Path(entry.path), on_skip, seen)
-        elif entry.is_file() and entry.name.lower().endswith(SUPPORTED_SUFFIXES):
-            yield Path(entry.path)
-
-
-class _IdRegistry:
-    """Hands out article ids, suffixing "-2", "-3" ... when an id was already used this run."""
-
-    def __init__(self) -> None:
-        self.used: set[str] = set()
-
-    def claim(self, wanted: str) -> str:
-        candidate, n = wanted, 1
-        while candidate in self.used:
-            n += 1
-            candidate = f"{wanted}-{n}"
-        self.used.add(candidate)
-        return candidate
+def _wanted(name: str) -> bool:
+    return name.lower().endswith(SUPPORTED_SUFFIXES)
 
 
 def read_articles(
@@ -462,14 +424,25 @@ def read_articles(
     *,
     lang: str | None = None,
     on_skip: Callable[[Skipped], None],
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
 ) -> Iterator[Article]:
     """Stream the articles found in ``paths`` (files or folders), cleaned with :func:`clean_text`.
 
-    Folders are walked recursively in sorted order; hidden files and folders and unsupported
-    extensions inside them are ignored. Supported: ``.txt`` (UTF-8), ``.html``/``.htm`` and
-    ``.jsonl`` (one JSON object a line, ``text`` required; ``id``, ``title``, ``url``,
-    ``published``, ``lang`` optional). Undecodable UTF-8 falls back to cp1252 with a warning on
-    the article. Binary, empty and unsupported inputs and bad JSONL lines go to ``on_skip``.
+    Folders are walked recursively in sorted order; hidden files and folders, unsupported
+    extensions and kg output folders (see :func:`is_output_dir`) inside them are ignored.
+    Supported: ``.txt``, ``.html``/``.htm`` and ``.jsonl`` (one JSON object a line, ``text``
+    required; ``id``, ``title``, ``url``, ``published``, ``lang`` optional). Text is UTF-8 with
+    invalid bytes replaced where they are (a warning on the article); a file that is not UTF-8
+    at all is decoded as cp1252 (a warning too). HTML entities are decoded once and markup is
+    removed, so escaped tags never reach the text; a URL that is not http(s) is dropped.
+
+    Never read, each reported through ``on_skip`` with a one-line reason: FIFOs, sockets and
+    devices, files over ``max_file_bytes``, symlink loops, binary and empty files, bad JSONL
+    lines, and a second copy of a text already read.
+
+    Ids come from the input, never from the order of reading: the file stem, the JSONL ``id``
+    (else ``<stem>-<line>``); when two inputs of the run would get the same id (compared as IRI
+    slugs), each gets ``-<8 hex digits of its text's SHA-1>`` appended.
 
     ``Article.lang`` is ``lang`` when given, else the language the input declares (``<html
     lang>``, the JSONL ``lang`` field) reduced to its primary subtag, else None (the caller
@@ -482,129 +455,263 @@ def read_articles(
         paths = [paths]  # one path, not an iterable of characters
     resolved = [Path(p) for p in paths]
     for path in resolved:
-        if not path.exists():
+        if not os.path.lexists(path):
             raise InputError(f"input path does not exist: {path}")
-    return _read_all(resolved, lang, on_skip)
+    return _Reader(lang, on_skip, max_file_bytes).read(resolved)
 
 
-def _read_all(
-    paths: list[Path], lang: str | None, on_skip: Callable[[Skipped], None]
-) -> Iterator[Article]:
-    ids = _IdRegistry()
-    for path in paths:
-        if path.is_dir():
-            for file in _walk(path, on_skip):
-                yield from _read_file(file, lang, on_skip, ids)
-        elif path.name.lower().endswith(SUPPORTED_SUFFIXES):
-            yield from _read_file(path, lang, on_skip, ids)
+@dataclass(frozen=True)
+class _Draft:
+    """An article before its id is final: ``base_id`` may be shared with another input."""
+
+    base_id: str
+    source: str
+    text: str
+    lang: str | None
+    title: str = ""
+    url: str = ""
+    published: str = ""
+    warnings: tuple[str, ...] = ()
+
+
+class _Reader:
+    """One call of :func:`read_articles`: the files, the id collisions and the texts seen."""
+
+    def __init__(self, lang: str | None, on_skip: Callable[[Skipped], None], max_bytes: int):
+        self.lang = lang
+        self.on_skip = on_skip
+        self.max_bytes = max_bytes
+        self.seen_text: dict[bytes, str] = {}  # SHA-1 of the text -> source that had it first
+        self.used_slugs: set[str] = set()
+        self.base_counts: Counter[str] = Counter()
+
+    def read(self, paths: list[Path]) -> Iterator[Article]:
+        files = list(self._files(paths))
+        # First pass, ids only, so that an id is suffixed whenever it is shared, whichever
+        # input comes first. JSONL files are parsed for their ids; nothing is reported here.
+        counted: set[str] = set()
+        for path in files:
+            real = os.path.realpath(path)
+            if real in counted:  # the same file named twice is one input (read once, below)
+                continue
+            counted.add(real)
+            if path.suffix.lower() in JSONL_SUFFIXES:
+                self.base_counts.update(slug(draft_id) for draft_id in self._jsonl_ids(path))
+            else:
+                self.base_counts[slug(path.stem)] += 1
+        for path in files:
+            for draft in self._read_file(path):
+                article = self._finish(draft)
+                if article is not None:
+                    yield article
+
+    # -- which files -----------------------------------------------------------------------------
+    def _files(self, paths: list[Path]) -> Iterator[Path]:
+        for path in paths:
+            if path.is_dir():
+                if is_output_dir(path):
+                    self.on_skip(Skipped(str(path), output_dir_reason(path)))
+                else:
+                    yield from walk_files(path, _wanted, self.on_skip)
+            elif is_output_dir(path.parent):
+                self.on_skip(Skipped(str(path), output_dir_reason(path.parent)))
+            elif not _wanted(path.name):
+                try:
+                    check_regular_file(path)
+                except InputRefused as exc:
+                    self.on_skip(Skipped(str(path), str(exc)))
+                    continue
+                self.on_skip(Skipped(str(path), f"unsupported file type {path.suffix or '(none)'!r}; "
+                                                f"expected one of {', '.join(SUPPORTED_SUFFIXES)}"))
+            else:
+                yield path
+
+    def _load(self, path: Path, report: bool = True) -> tuple[str, tuple[str, ...]] | None:
+        """Decoded text of a file, or None (reported when ``report``) if it is not read."""
+        source = str(path)
+        try:
+            data = read_bytes_capped(path, self.max_bytes)
+        except InputRefused as exc:
+            if report:
+                self.on_skip(Skipped(source, str(exc)))
+            return None
+        if looks_binary(data):
+            if report:
+                self.on_skip(Skipped(source, "binary file, not text"))
+            return None
+        raw, warnings = decode(data)
+        if not _mostly_text(raw):
+            if report:
+                self.on_skip(Skipped(source, "binary file, not text"))
+            return None
+        if not raw.strip():
+            if report:
+                self.on_skip(Skipped(source, "empty file"))
+            return None
+        return raw, warnings
+
+    # -- one file --------------------------------------------------------------------------------
+    def _read_file(self, path: Path) -> Iterator[_Draft]:
+        loaded = self._load(path)
+        if loaded is None:
+            return
+        raw, warnings = loaded
+        suffix = path.suffix.lower()
+        if suffix in JSONL_SUFFIXES:
+            yield from self._read_jsonl(path, raw, warnings)
+            return
+        title = url = published = ""
+        hint: str | None = None
+        if suffix in HTML_SUFFIXES:
+            body, title, url, published, declared = extract_html(raw)
+            hint = _normalise_lang(declared) if declared else None
+            text = clean_text(body)
         else:
-            on_skip(Skipped(str(path), f"unsupported file type {path.suffix or '(none)'!r}; "
-                                       f"expected one of {', '.join(SUPPORTED_SUFFIXES)}"))
+            text = clean_text(plain_text(raw))
+            title = _title_from_text(text)
+        if not text:
+            self.on_skip(Skipped(str(path), "no article text left after cleaning"))
+            return
+        yield _Draft(path.stem, str(path), text, self.lang or hint, title, url, published, warnings)
+
+    def _jsonl_ids(self, path: Path) -> Iterator[str]:
+        loaded = self._load(path, report=False)
+        if loaded is None:
+            return
+        for number, record in _jsonl_records(loaded[0]):
+            if isinstance(record, dict) and isinstance(record.get("text"), str):
+                yield _jsonl_id(record, path, number)
+
+    def _read_jsonl(self, path: Path, raw: str, warnings: tuple[str, ...]) -> Iterator[_Draft]:
+        for number, record in _jsonl_records(raw):
+            source = f"{path}:{number}"
+            where = f"{path.name}:{number}"
+            reason = record if isinstance(record, str) else _record_problem(record)
+            if reason is None:
+                text = clean_text(plain_text(record["text"]))
+                reason = None if text else 'empty "text"'
+            if reason is not None:
+                self.on_skip(Skipped(source, f"{where}: {reason}"))
+                continue
+            url, url_problem = web_url(record.get("url") or "")
+            declared = record.get("lang")
+            yield _Draft(
+                base_id=_jsonl_id(record, path, number),
+                source=source,
+                text=text,
+                lang=self.lang or (_normalise_lang(declared) if declared else None),
+                title=plain_text(record.get("title") or "").strip(),
+                url=url,
+                published=(record.get("published") or "").strip(),
+                warnings=warnings + ((url_problem,) if url_problem else ()),
+            )
+
+    # -- ids and duplicates ----------------------------------------------------------------------
+    def _finish(self, draft: _Draft) -> Article | None:
+        digest = hashlib.sha1(draft.text.encode("utf-8")).digest()
+        first = self.seen_text.get(digest)
+        if first is not None:
+            self.on_skip(Skipped(draft.source, f"same text as {first}; read once"))
+            return None
+        self.seen_text[digest] = draft.source
+        article_id = draft.base_id
+        if self.base_counts[slug(article_id)] > 1:
+            article_id = f"{article_id}-{digest.hex()[:8]}"
+        candidate, n = article_id, 1
+        while slug(candidate) in self.used_slugs:  # only if a suffixed id equals another id
+            n += 1
+            candidate = f"{article_id}-{n}"
+        self.used_slugs.add(slug(candidate))
+        return Article(
+            id=candidate, source=draft.source, text=draft.text, lang=draft.lang,
+            title=draft.title, url=draft.url, published=draft.published, warnings=draft.warnings,
+        )
 
 
-def _read_file(
-    path: Path, lang: str | None, on_skip: Callable[[Skipped], None], ids: _IdRegistry
-) -> Iterator[Article]:
-    source = str(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        on_skip(Skipped(source, f"cannot read file: {exc.strerror or exc}"))
-        return
-    if _looks_binary(data):
-        on_skip(Skipped(source, "binary file, not text"))
-        return
-    raw, warnings = _decode(data)
-    if not _mostly_text(raw):
-        on_skip(Skipped(source, "binary file, not text"))
-        return
-    if not raw.strip():
-        on_skip(Skipped(source, "empty file"))
-        return
-    suffix = path.suffix.lower()
-    if suffix in JSONL_SUFFIXES:
-        yield from _read_jsonl(path, raw, warnings, lang, on_skip, ids)
-        return
-    title = url = published = ""
-    hint: str | None = None
-    if suffix in HTML_SUFFIXES:
-        body, title, url, published, declared = extract_html(raw)
-        hint = _normalise_lang(declared) if declared else None
-        text = clean_text(body)
-    else:
-        text = clean_text(raw)
-        title = _title_from_text(text)
-    if not text:
-        on_skip(Skipped(source, "no article text left after cleaning"))
-        return
-    yield Article(
-        id=ids.claim(path.stem),
-        source=source,
-        text=text,
-        lang=lang or hint,
-        title=title,
-        url=url,
-        published=published,
-        warnings=warnings,
-    )
-
+# --------------------------------------------------------------------------------------------
+# JSONL records, plain text, URLs
 
 _OPTIONAL_FIELDS = ("title", "url", "published", "lang")
 
 
-def _read_jsonl(
-    path: Path,
-    raw: str,
-    warnings: tuple[str, ...],
-    lang: str | None,
-    on_skip: Callable[[Skipped], None],
-    ids: _IdRegistry,
-) -> Iterator[Article]:
-    # split on "\n" only: JSON strings may legally hold U+2028 and other line separators
+def _jsonl_records(raw: str) -> Iterator[tuple[int, dict | str | object]]:
+    """(line number, parsed value) for each non-blank line; a str value is why it did not parse.
+
+    Split on "\\n" only: JSON strings may legally hold U+2028 and other line separators.
+    """
     for number, line in enumerate(raw.split("\n"), start=1):
         if not line.strip():
             continue
-        source = f"{path}:{number}"
-        where = f"{path.name}:{number}"
         try:
-            record = json.loads(line)
+            yield number, json.loads(line)
         except json.JSONDecodeError as exc:
-            on_skip(Skipped(source, f"{where}: invalid JSON ({exc.msg} at column {exc.colno})"))
-            continue
-        if not isinstance(record, dict):
-            kind = type(record).__name__
-            on_skip(Skipped(source, f"{where}: expected a JSON object, got {kind}"))
-            continue
-        text = record.get("text")
-        if not isinstance(text, str):
-            reason = "missing \"text\"" if text is None else "\"text\" is not a string"
-            on_skip(Skipped(source, f"{where}: {reason}"))
-            continue
-        bad = [
-            k for k in _OPTIONAL_FIELDS
-            if record.get(k) is not None and not isinstance(record[k], str)
-        ]
-        raw_id = record.get("id")
-        if raw_id is not None and (isinstance(raw_id, bool) or not isinstance(raw_id, (str, int))):
-            bad.insert(0, "id")
-        if bad:
-            fields = ", ".join(repr(k) for k in bad)
-            on_skip(Skipped(source, f"{where}: field {fields} must be a string"))
-            continue
-        cleaned = clean_text(text)
-        if not cleaned:
-            on_skip(Skipped(source, f"{where}: empty \"text\""))
-            continue
-        wanted = str(raw_id).strip() if raw_id is not None else ""
-        wanted = wanted or f"{path.stem}-{number}"
-        declared = record.get("lang")
-        yield Article(
-            id=ids.claim(wanted),
-            source=source,
-            text=cleaned,
-            lang=lang or (_normalise_lang(declared) if declared else None),
-            title=(record.get("title") or "").strip(),
-            url=(record.get("url") or "").strip(),
-            published=(record.get("published") or "").strip(),
-            warnings=warnings,
-        )
+            yield number, f"invalid JSON ({exc.msg} at column {exc.colno})"
+        except RecursionError:
+            yield number, "invalid JSON (nested too deeply)"
+        except ValueError as exc:  # an integer longer than sys.get_int_max_str_digits()
+            if "integer string conversion" in str(exc):
+                limit = sys.get_int_max_str_digits()
+                yield number, f"invalid JSON (a number of more than {limit} digits)"
+            else:
+                yield number, f"invalid JSON ({str(exc).splitlines()[0][:80]})"
+
+
+def _record_problem(record: object) -> str | None:
+    """Why a parsed JSONL value is not an article, or None."""
+    if not isinstance(record, dict):
+        return f"expected a JSON object, got {type(record).__name__}"
+    text = record.get("text")
+    if not isinstance(text, str):
+        return "missing \"text\"" if text is None else "\"text\" is not a string"
+    bad = [k for k in _OPTIONAL_FIELDS if record.get(k) is not None and not isinstance(record[k], str)]
+    raw_id = record.get("id")
+    if raw_id is not None and (isinstance(raw_id, bool) or not isinstance(raw_id, (str, int))):
+        bad.insert(0, "id")
+    if bad:
+        return f"field {', '.join(repr(k) for k in bad)} must be a string"
+    return None
+
+
+def _jsonl_id(record: dict, path: Path, number: int) -> str:
+    raw_id = record.get("id")
+    wanted = str(raw_id).strip() if isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool) else ""
+    return wanted or f"{path.stem}-{number}"
+
+
+# An HTML start or end tag: a letter after "<" or "</", no "<" or ">" inside. Linear: each
+# attempt stops at the next "<".
+_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9:-]*(?:[\s/][^<>]*)?>")
+
+
+def strip_tags(text: str) -> str:
+    """``text`` with anything shaped like an HTML tag removed (``Acme</script>`` -> ``Acme``)."""
+    return _TAG.sub("", text) if "<" in text else text
+
+
+def plain_text(text: str) -> str:
+    """Text from a .txt file or a JSONL field: HTML entities decoded once, then tags removed.
+
+    Decoding first is what keeps ``Acme&lt;/script&gt;`` from becoming raw markup.
+    """
+    return strip_tags(html.unescape(text)) if ("&" in text or "<" in text) else text
+
+
+def web_url(value: str) -> tuple[str, str | None]:
+    """``(url, None)`` for an absolute http(s) URL, else ``("", one-line reason)``.
+
+    ``javascript:``, ``data:``, relative and malformed URLs are not kept as an article's URL.
+    """
+    url = value.strip()
+    if not url:
+        return "", None
+    shown = url if len(url) <= 60 else url[:57] + "..."
+    reason = f"url {shown!r} ignored: not an http(s) URL"
+    if any(c.isspace() or ord(c) < 32 or c in "<>\"" for c in url):
+        return "", reason
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "", reason
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return "", reason
+    return url, None

@@ -30,7 +30,7 @@ from .extraction import ArticleView, RelationExtractor, extract_relations, extra
 from .files import write_atomic
 from .language import detect_language
 from .mentions import NO_HINTS, TypeHints, annotate_entities, vote_types
-from .names import slug
+from .sources import OUTPUT_MARKER
 from .nlp import LangPipeline, load_pipeline
 from .resolve import Resolution, resolve_entities
 from .languages import rule_folders, supported_languages
@@ -167,9 +167,8 @@ def read_corpus(paths: Iterable[str | Path], settings: Settings, *, lang: str | 
             report.articles_read += 1
             yield article
 
-    taken: set[str] = set()
-    for article in with_language(counted(read_articles(paths, lang=lang, on_skip=skip)), lang, skip, settings):
-        yield _unique_iri_id(article, taken)
+    articles = read_articles(paths, lang=lang, on_skip=skip, max_file_bytes=settings.max_file_bytes)
+    yield from with_language(counted(articles), lang, skip, settings)
 
 
 def extract_corpus(
@@ -189,18 +188,6 @@ def extract_corpus(
                 progress(report.articles_read, article.source)
 
     return reduce_results(mapped(), report)
-
-
-def _unique_iri_id(article: Article, taken: set[str]) -> Article:
-    """Article ids become IRIs through slug(); "a b" and "a-b" would collide, so the later
-    one gets a numbered id."""
-    base, n = article.id, 1
-    candidate = base
-    while slug(candidate) in taken:
-        n += 1
-        candidate = f"{base}-{n}"
-    taken.add(slug(candidate))
-    return article if candidate == base else dataclasses.replace(article, id=candidate)
 
 
 def resolve_extraction(extraction: Extraction, aliases: Mapping[str, str] | None = None) -> Resolution:
@@ -255,6 +242,7 @@ def build(
     report.entities = len({f.subject.key for f in facts} | {f.object.key for f in facts})
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    (out / OUTPUT_MARKER).touch()  # the reader never takes this folder for input
     graph = build_graph(facts, extraction.articles, base_iri=settings.base_iri)
     write_graph(graph, out / "graph.ttl", "turtle")
     report.outputs["turtle"] = str(out / "graph.ttl")

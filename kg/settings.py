@@ -19,6 +19,8 @@ class Settings:
     models: dict[str, tuple[str, ...]] = field(default_factory=dict)
     extractors: tuple[str, ...] = ("rules",)
     rule_folders: tuple[str, ...] = ()  # extra folders of language folders (kg/languages.py)
+    # A .txt/.html/.jsonl file larger than this is skipped unread (kg.articles.read_articles).
+    max_file_bytes: int = 50_000_000
 
 
 # Characters that may not appear in an IRI written between <...> in Turtle or N-Triples.
@@ -53,6 +55,7 @@ def load_settings(user_file: str | Path | None = None, **overrides) -> Settings:
     try:
         base_iri = parser.get("graph", "base_iri")
         min_confidence = parser.getfloat("build", "min_confidence")
+        max_file_bytes = parser.getint("build", "max_file_bytes")
     except (configparser.Error, ValueError) as exc:
         raise ConfigError(f"bad setting: {exc}") from exc
     models = {
@@ -67,7 +70,14 @@ def load_settings(user_file: str | Path | None = None, **overrides) -> Settings:
         base_iri = overrides["base_iri"]
     if overrides.get("min_confidence") is not None:
         min_confidence = float(overrides["min_confidence"])
+    if overrides.get("max_file_bytes") is not None:
+        max_file_bytes = int(overrides["max_file_bytes"])
     base_iri = check_base_iri(base_iri if base_iri.endswith(("/", "#")) else base_iri + "/")
     if not 0.0 <= min_confidence <= 1.0:
         raise ConfigError(f"min_confidence must be within [0, 1] (got {min_confidence})")
-    return Settings(base_iri=base_iri, min_confidence=min_confidence, models=models, extractors=extractors, rule_folders=rule_folders)
+    if max_file_bytes < 1:
+        raise ConfigError(f"max_file_bytes must be a positive number of bytes (got {max_file_bytes})")
+    return Settings(
+        base_iri=base_iri, min_confidence=min_confidence, models=models, extractors=extractors,
+        rule_folders=rule_folders, max_file_bytes=max_file_bytes,
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -31,7 +32,7 @@ def by_id(articles: list[Article]) -> dict[str, Article]:
 def test_articles_folder_is_walked_recursively_in_sorted_order() -> None:
     articles, _ = read(CORPUS)
     assert [a.id for a in articles] == [
-        "en_parcelwise", "fr_velocar", "de_kobaltwerk", "a1", "wire-3", "a1-2"]
+        "en_parcelwise", "fr_velocar", "de_kobaltwerk", "a1-1da73d2f", "wire-3", "a1-cacf2d0e"]
     assert articles[2].source.endswith("nested/de_kobaltwerk.html")
 
 
@@ -58,13 +59,27 @@ def test_articles_read_articles_is_lazy_generator() -> None:
     assert skipped == []  # the jsonl file has not been touched yet
 
 
-def test_articles_repeated_ids_get_numbered_suffixes(tmp_path: Path) -> None:
+def test_articles_repeated_ids_get_content_hash_suffixes_independent_of_order(
+    tmp_path: Path,
+) -> None:
     for folder in ("a", "b", "c"):
         (tmp_path / folder).mkdir()
         (tmp_path / folder / "story.txt").write_text(f"Story from folder {folder} about a merger.\n")
+    (tmp_path / "a" / "unique.txt").write_text("Only one file has this name.\n")
     articles, _ = read(tmp_path)
-    assert [a.id for a in articles] == ["story", "story-2", "story-3"]
-    assert "folder a" in articles[0].text and "folder c" in articles[2].text
+    ids = {a.text.split()[3]: a.id for a in articles if a.text.startswith("Story")}
+    assert all(re.fullmatch(r"story-[0-9a-f]{8}", i) for i in ids.values())
+    assert len(set(ids.values())) == 3
+    assert "unique" in {a.id for a in articles}  # no suffix where nothing collides
+    backwards, _ = read(tmp_path / "c", tmp_path / "b", tmp_path / "a")
+    assert {a.source: a.id for a in backwards} == {a.source: a.id for a in articles}
+
+
+def test_articles_ids_that_differ_only_in_punctuation_collide_as_iris(tmp_path: Path) -> None:
+    (tmp_path / "a b.txt").write_text("First story about Boxly.\n")
+    (tmp_path / "a-b.txt").write_text("Second story about Boxly.\n")
+    articles, _ = read(tmp_path)
+    assert all(re.fullmatch(r"a[ -]b-[0-9a-f]{8}", a.id) for a in articles)
 
 
 def test_articles_missing_path_raises_input_error(tmp_path: Path) -> None:
@@ -224,8 +239,8 @@ def test_articles_html_class_filter_does_not_drop_whole_page() -> None:
 def test_articles_jsonl_fields_ids_and_sources() -> None:
     articles, _ = read(CORPUS / "wire.jsonl")
     found = by_id(articles)
-    assert list(found) == ["a1", "wire-3", "a1-2"]
-    first = found["a1"]
+    assert list(found) == ["a1-1da73d2f", "wire-3", "a1-cacf2d0e"]
+    first = found["a1-1da73d2f"]
     assert first.source == f"{CORPUS / 'wire.jsonl'}:1"
     assert (first.title, first.url, first.published, first.lang) == (
         "Nordlicht Energy hires in Aberdeen", "https://example.org/a1", "2024-05-01", "en")
@@ -252,7 +267,7 @@ def test_articles_jsonl_bad_lines_are_skipped_and_rest_is_read() -> None:
 
 def test_articles_jsonl_numeric_id_and_line_separator_in_text(tmp_path: Path) -> None:
     escaped = '{"id": 7, "text": "Boxly grows.\\u2028Still one record."}\n'
-    raw = '{"id": "r", "text": "Boxly grows.\u2028Still one record."}\n'
+    raw = '{"id": "r", "text": "Boxly shrinks.\u2028Still one record."}\n'
     (tmp_path / "feed.jsonl").write_text(escaped, encoding="utf-8")
     (tmp_path / "raw.jsonl").write_text(raw, encoding="utf-8")
     articles, skipped = read(tmp_path / "feed.jsonl", tmp_path / "raw.jsonl")

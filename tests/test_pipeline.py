@@ -115,6 +115,6 @@ def test_pipeline_article_ids_that_share_an_iri_get_distinct_ones(tmp_path, sett
     for name in ("a b.txt", "a-b.txt"):
         (tmp_path / "in").mkdir(exist_ok=True)
         (tmp_path / "in" / name).write_text(
-            "Stripe opened a new office in Dublin, the payments company said on Monday.", encoding="utf-8")
+            f"Stripe opened a new office in Dublin, the payments company said on Monday ({name}).", encoding="utf-8")
     result = build([tmp_path / "in"], tmp_path / "out", settings, html=False)
     assert len(result.articles) == 2 and len({a for a in result.articles}) == 2
