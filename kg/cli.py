@@ -33,6 +33,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     b.add_argument("--format", dest="formats", action="append", metavar="FORMAT",
                    help="also write the graph in this format (nt, json-ld, rdf-xml, trig, nquads, graphml, csv); repeatable")
     b.add_argument("--example-query", action="store_true", help="print the answer to an example SPARQL query")
+    b.add_argument("--workers", type=_workers, metavar="N",
+                   help="processes for the per-article map (default: one per core for 50 or more inputs, else 1)")
 
     q = sub.add_parser("query", help="run a SPARQL query against a graph file")
     q.add_argument("graph", metavar="GRAPH", help="a Turtle (or other RDF) file written by kg build")
@@ -57,6 +59,24 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     v.add_argument("--max-nodes", type=int)
     COMMANDS.update(add_commands(sub))
     return parser.parse_args(argv)
+
+
+def _workers(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 1 <= value <= 256:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 256 (got {value})")
+    return value
+
+
+def _default_workers(args, total: int | None) -> int:
+    if getattr(args, "workers", None):
+        return args.workers
+    import os
+
+    return (os.cpu_count() or 1) if (total or 0) >= 50 else 1
 
 
 def _common_extraction_flags(parser: argparse.ArgumentParser) -> None:
@@ -101,12 +121,13 @@ def cmd_build(args) -> int:
 
     settings = _settings(args, base_iri=args.base_iri, min_confidence=args.min_confidence)
     progress = ProgressLine()
-    if progress.enabled:
-        progress.total = count_inputs(args.paths)
+    total = count_inputs(args.paths)
+    progress.total = total
     try:
         result = build(
             args.paths, args.out, settings, lang=args.lang, aliases=_aliases(args.aliases),
             html=not args.no_html, max_nodes=args.max_nodes, progress=progress, formats=args.formats or (),
+            workers=_default_workers(args, total),
         )
     finally:
         progress.close()
@@ -161,7 +182,9 @@ def cmd_eval(args) -> int:
     gold = read_gold(args.gold)
     aliases = _aliases(args.gold_aliases)
     settings = _settings(args, min_confidence=args.min_confidence)
-    extraction = extract_corpus(args.paths, settings, lang=args.lang)
+    from .pipeline import count_inputs
+
+    extraction = extract_corpus(args.paths, settings, lang=args.lang, workers=_default_workers(args, count_inputs(args.paths)))
     facts = filter_facts(resolve_extraction(extraction).facts, settings.min_confidence)
     predicted = sorted({
         (t.article_id, f.subject.name, f.relation, f.object.name) for f in facts for t in f.sources

@@ -171,21 +171,45 @@ def read_corpus(paths: Iterable[str | Path], settings: Settings, *, lang: str | 
     yield from with_language(counted(articles), lang, skip, settings)
 
 
+def map_articles(articles: Iterable[Article], settings: Settings, workers: int = 1) -> Iterator[ArticleResult]:
+    """The map over a stream of articles: in this process (``workers`` <= 1) or in that many
+    worker processes, each loading its pipelines once. At most a few batches are in flight,
+    so memory stays bounded whatever the corpus size; results come in input order."""
+    if workers <= 1:
+        for article in articles:
+            yield map_article(article, settings)
+        return
+    import concurrent.futures as cf
+    import multiprocessing
+
+    window = workers * 8
+    context = multiprocessing.get_context("forkserver")
+    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        pending: list[cf.Future] = []
+        for article in articles:
+            pending.append(pool.submit(map_article, article, settings))
+            if len(pending) >= window:
+                yield pending.pop(0).result()
+        for future in pending:
+            yield future.result()
+
+
 def extract_corpus(
     paths: Iterable[str | Path],
     settings: Settings,
     *,
     lang: str | None = None,
     progress: Callable[[int, str], None] | None = None,
+    workers: int = 1,
 ) -> Extraction:
     """Map every article through :func:`map_article`, then reduce the results."""
     report = BuildReport()
 
     def mapped() -> Iterator[ArticleResult]:
-        for article in read_corpus(paths, settings, lang=lang, report=report):
-            yield map_article(article, settings)
+        for done in map_articles(read_corpus(paths, settings, lang=lang, report=report), settings, workers):
+            yield done
             if progress:
-                progress(report.articles_read, article.source)
+                progress(report.articles_read, done.article.source)
 
     return reduce_results(mapped(), report)
 
@@ -205,10 +229,73 @@ def filter_facts(facts: Iterable[Fact], min_confidence: float) -> list[Fact]:
 
 @dataclass
 class BuildResult:
+    """A build's result: the rdflib graph, the facts with their evidence (``Fact.sources``),
+    every extracted triple, the articles and the report."""
+
     report: BuildReport
     resolution: Resolution
     facts: list[Fact]
     articles: dict[str, Article]
+    graph: object = None  # rdflib.Graph
+    triples: list[Triple] = field(default_factory=list)
+
+
+def run_build(
+    paths: Iterable[str | Path],
+    settings: Settings,
+    *,
+    lang: str | None = None,
+    aliases: Mapping[str, str] | None = None,
+    progress: Callable[[int, str], None] | None = None,
+    workers: int = 1,
+) -> BuildResult:
+    """Read, map, reduce, resolve and build the graph, writing nothing."""
+    from .graph import build_graph
+
+    started = time.perf_counter()
+    extraction = extract_corpus(paths, settings, lang=lang, progress=progress, workers=workers)
+    report = extraction.report
+    if report.articles_built == 0:
+        reasons = "; ".join(f"{s.source}: {s.reason}" for s in report.skipped[:3]) or "no input articles found"
+        raise NothingBuilt(f"nothing could be built ({reasons})")
+    resolution = resolve_extraction(extraction, aliases)
+    facts = filter_facts(resolution.facts, settings.min_confidence)
+    report.facts = len(facts)
+    report.entities = len({f.subject.key for f in facts} | {f.object.key for f in facts})
+    graph = build_graph(facts, extraction.articles, base_iri=settings.base_iri)
+    report.seconds = round(time.perf_counter() - started, 2)
+    return BuildResult(report=report, resolution=resolution, facts=facts, articles=extraction.articles,
+                       graph=graph, triples=extraction.triples)
+
+
+def write_outputs(result: BuildResult, out_dir: str | Path, *, html: bool = True, max_nodes: int | None = None,
+                  formats: Iterable[str] = ()) -> dict[str, str]:
+    """Write graph.ttl (plus any other ``formats``), graph.html, triples.jsonl and
+    report.json into ``out_dir``, each atomically; returns kind -> path."""
+    from .export import get_format, graph_file_name, write_graph
+
+    wanted = [get_format(name) for name in formats]
+    report = result.report
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / OUTPUT_MARKER).touch()  # the reader never takes this folder for input
+    write_graph(result.graph, out / "graph.ttl", "turtle")
+    report.outputs["turtle"] = str(out / "graph.ttl")
+    for fmt in wanted:
+        if fmt.name != "turtle":
+            path = out / graph_file_name(fmt.name)
+            write_graph(result.graph, path, fmt.name)
+            report.outputs[fmt.name] = str(path)
+    if html:
+        from .viz import write_html
+
+        write_html(result.graph, out / "graph.html", title="kg: knowledge graph from news", max_nodes=max_nodes)
+        report.outputs["html"] = str(out / "graph.html")
+    write_triples(result.triples, out / "triples.jsonl")
+    report.outputs["triples"] = str(out / "triples.jsonl")
+    report.outputs["report"] = str(out / "report.json")
+    write_report(report, out / "report.json", seconds=report.seconds)
+    return dict(report.outputs)
 
 
 def build(
@@ -222,45 +309,16 @@ def build(
     max_nodes: int | None = None,
     progress: Callable[[int, str], None] | None = None,
     formats: Iterable[str] = (),
+    workers: int = 1,
 ) -> BuildResult:
-    """The whole job: read, extract, resolve, write graph.ttl (plus any other ``formats``),
-    graph.html, triples.jsonl and report.json — each atomically."""
-    from .export import get_format, graph_file_name, write_graph
-    from .graph import build_graph
+    """The whole job: :func:`run_build`, then :func:`write_outputs`."""
+    from .export import get_format
 
-    wanted = [get_format(name) for name in formats]  # a bad format fails before any work
-
-    started = time.perf_counter()
-    extraction = extract_corpus(paths, settings, lang=lang, progress=progress)
-    report = extraction.report
-    if report.articles_built == 0:
-        reasons = "; ".join(f"{s.source}: {s.reason}" for s in report.skipped[:3]) or "no input articles found"
-        raise NothingBuilt(f"nothing could be built ({reasons})")
-    resolution = resolve_extraction(extraction, aliases)
-    facts = filter_facts(resolution.facts, settings.min_confidence)
-    report.facts = len(facts)
-    report.entities = len({f.subject.key for f in facts} | {f.object.key for f in facts})
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / OUTPUT_MARKER).touch()  # the reader never takes this folder for input
-    graph = build_graph(facts, extraction.articles, base_iri=settings.base_iri)
-    write_graph(graph, out / "graph.ttl", "turtle")
-    report.outputs["turtle"] = str(out / "graph.ttl")
-    for fmt in wanted:
-        if fmt.name != "turtle":
-            path = out / graph_file_name(fmt.name)
-            write_graph(graph, path, fmt.name)
-            report.outputs[fmt.name] = str(path)
-    if html:
-        from .viz import write_html
-
-        write_html(graph, out / "graph.html", title="kg: knowledge graph from news", max_nodes=max_nodes)
-        report.outputs["html"] = str(out / "graph.html")
-    write_triples(extraction.triples, out / "triples.jsonl")
-    report.outputs["triples"] = str(out / "triples.jsonl")
-    write_report(report, out / "report.json", seconds=time.perf_counter() - started)
-    report.outputs["report"] = str(out / "report.json")
-    return BuildResult(report=report, resolution=resolution, facts=facts, articles=extraction.articles)
+    for name in formats:  # a bad format fails before any work
+        get_format(name)
+    result = run_build(paths, settings, lang=lang, aliases=aliases, progress=progress, workers=workers)
+    write_outputs(result, out_dir, html=html, max_nodes=max_nodes, formats=formats)
+    return result
 
 
 def write_triples(triples: Iterable[Triple], path: Path) -> None:

@@ -154,3 +154,4 @@ class BuildReport:
     entities: int = 0
     outputs: dict[str, str] = field(default_factory=dict)
     models: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
