@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'", "\u00b4": "'"})
 _DASHES = str.maketrans({c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2212"})
@@ -25,8 +26,10 @@ def strip_accents(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("ß", "ss")
 
 
+@lru_cache(maxsize=1 << 16)
 def fold(text: str) -> str:
-    """Case- and accent-insensitive comparison key; drops elisions and English possessives."""
+    """Case- and accent-insensitive comparison key; drops elisions and English possessives.
+    Pure and called for every mention many times over: cached."""
     text = clean_surface(text)
     text = _ELISION.sub("", text)
     text = _POSSESSIVE.sub("", text)

@@ -106,6 +106,10 @@ def resolve_entities(
     for type_key, counts in surfaces.items():
         grouped[target(type_key)].update(counts)
     entities: dict[tuple[str, str], Entity] = {}
+    by_surface: dict[tuple[str, str], tuple[str, str]] = {}  # (type, surface) -> its key
+    for (type_, key), counts in surfaces.items():
+        for surface in counts:
+            by_surface.setdefault((type_, surface), (type_, key))
     for (type_, key), counts in sorted(grouped.items()):
         name = _canonical_name(counts, key, user, gaz, type_)
         aliases_ = tuple(sorted(s for s in counts if s != name))
@@ -116,7 +120,7 @@ def resolve_entities(
             if surface == entity.name:
                 continue
             # the link to the entity's own spelling, whichever side was redirected
-            canonical_key = next((k for k, c in surfaces.items() if k[0] == type_ and entity.name in c), None)
+            canonical_key = by_surface.get((type_, entity.name))
             why = (
                 redirect.get((type_, key), (None, ""))[1]
                 or (canonical_key != (type_, key) and redirect.get(canonical_key, (None, ""))[1])
@@ -328,20 +332,31 @@ def _one_word_misspelt(a: str, b: str) -> bool:
 
 
 def _merge_typos(surfaces, redirect) -> None:
-    """Names of one type within a small edit distance: the rarer spelling joins the commoner."""
-    by_type: dict[str, list[tuple[str, tuple]]] = defaultdict(list)
+    """Names of one type within a small edit distance: the rarer spelling joins the commoner.
+
+    Only names that could be typos of each other are compared: blocked by type, first letter
+    and word count, and within a block by length (two letters apart at most), so the cost
+    grows with the block sizes, not with the square of the build's names."""
+    blocks: dict[tuple[str, str, int], list[tuple[str, tuple]]] = defaultdict(list)
     for (type_, key), counts in surfaces.items():
-        if (type_, key) not in redirect and type_ != "Place":
+        if (type_, key) not in redirect and type_ != "Place" and key:
             camel = any(any(c.isupper() for c in surface[1:]) for surface in counts)
             # commoner first; on a tie the CamelCase and the longer spelling (typos drop letters)
-            by_type[type_].append((key, (-sum(counts.values()), not camel, -len(key), key)))
-    for type_, keys in by_type.items():
+            blocks[(type_, key[0], len(key.split()))].append((key, (-sum(counts.values()), not camel, -len(key), key)))
+    for (type_, _, _), keys in blocks.items():
         keys.sort(key=lambda kv: kv[1])
+        by_length: dict[int, list[tuple[int, str]]] = defaultdict(list)  # length -> (rank, key)
+        for rank, (key, _) in enumerate(keys):
+            by_length[len(key)].append((rank, key))
         for i, (rare, _) in enumerate(keys):
             if len(rare) < 6:
                 continue
-            for common, _ in keys[:i]:
-                if (type_, common) in redirect or common[0] != rare[0]:
+            nearby = sorted(
+                (rank, common) for size in range(len(rare) - 2, len(rare) + 3)
+                for rank, common in by_length.get(size, ()) if rank < i
+            )
+            for _, common in nearby:
+                if (type_, common) in redirect:
                     continue
                 if _one_word_misspelt(rare, common):
                     redirect[(type_, rare)] = ((type_, common), f"spelling within a small edit distance of {common!r}")
