@@ -18,6 +18,7 @@ import os
 import re
 import sys
 import unicodedata
+from functools import lru_cache
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -69,63 +70,22 @@ AD_MARKERS: tuple[re.Pattern[str], ...] = (
     ),
 )
 
-# A line that starts a comment form: it and everything after it is dropped.
-COMMENT_FOOTERS: tuple[re.Pattern[str], ...] = (
-    # en
-    re.compile(r"^(?:leave|post|add|write) a (?:comment|reply)\b.{0,40}$", _I),
-    # fr
-    re.compile(r"^(?:laisser|laissez|ajouter|écrire) un commentaire\b.{0,40}$", _I),
-    re.compile(r"^(?:laisser|laissez) une réponse\b.{0,40}$", _I),
-    # de
-    re.compile(r"^(?:kommentar verfassen|kommentar schreiben|schreibe(?:n sie)? einen kommentar|"
-               r"hinterlasse(?:n sie)? einen kommentar)\b.{0,40}$", _I),
-)
+# Language-neutral junk lines; the comment-form, cookie, share-bar and "advertisement" lines of
+# each language are data, in kg/rules/<lang>/language.json (comment_footers, junk_lines).
+NEUTRAL_JUNK_LINES: tuple[re.Pattern[str], ...] = (re.compile(r"^\*+$"),)
 
-# Whole lines that are junk wherever they appear.
-JUNK_LINES: tuple[re.Pattern[str], ...] = (
-    # comment-form boilerplate, en / fr / de
-    re.compile(r"^your e-?mail address will not be published\b.{0,120}$", _I),
-    re.compile(r"^required fields are marked\s*\*?.{0,5}$", _I),
-    re.compile(r"^votre adresse (?:e-?mail|électronique|de messagerie) ne sera pas publiée\b"
-               r".{0,120}$", _I),
-    re.compile(r"^les champs obligatoires sont (?:indiqués|marqués) (?:avec|par)\s*\*?.{0,5}$",
-               _I),
-    re.compile(r"^deine e-?mail-adresse wird nicht veröffentlicht\b.{0,120}$", _I),
-    re.compile(r"^ihre e-?mail-adresse wird nicht veröffentlicht\b.{0,120}$", _I),
-    re.compile(r"^erforderliche felder sind mit\s*\*?\s*markiert.{0,5}$", _I),
-    # cookie banners, en / fr / de: a line that opens with the banner sentence or is a
-    # short consent button / settings link
-    re.compile(r"^(?:we|this (?:web)?site|our (?:web)?site) uses? cookies\b.{0,600}$", _I),
-    re.compile(r"^by (?:continuing to )?(?:use|using|brows(?:e|ing)) (?:this|our) (?:web)?site\b"
-               r".{0,300}\bcookies\b.{0,300}$", _I),
-    re.compile(r"^(?:accept|allow|reject|refuse|manage)(?: all)? cookies\b.{0,80}$", _I),
-    re.compile(r"^cookie (?:settings|preferences|policy)\b.{0,80}$", _I),
-    re.compile(r"^(?:nous utilisons des cookies|ce site (?:web |internet )?utilise des cookies)\b"
-               r".{0,600}$", _I),
-    re.compile(r"^en poursuivant (?:votre )?navigation\b.{0,300}\bcookies\b.{0,300}$", _I),
-    re.compile(r"^(?:accepter|refuser|gérer|paramétrer)(?: tous)? les cookies\b.{0,80}$", _I),
-    re.compile(r"^(?:paramètres|gestion|politique) (?:des|de) cookies\b.{0,80}$", _I),
-    re.compile(r"^(?:wir (?:verwenden|nutzen|setzen) cookies|diese (?:web)?(?:seite|site) "
-               r"(?:verwendet|nutzt) cookies)\b.{0,600}$", _I),
-    re.compile(r"^durch die (?:weitere )?nutzung (?:dieser|der|unserer) (?:web)?(?:seite|site)\b"
-               r".{0,300}\bcookies\b.{0,300}$", _I),
-    re.compile(r"^(?:alle )?cookies (?:akzeptieren|zulassen|ablehnen)\b.{0,80}$", _I),
-    re.compile(r"^cookie-(?:einstellungen|richtlinie)\b.{0,80}$", _I),
-    # share bars, optionally followed by network names only
-    re.compile(
-        r"^(?:share(?: this(?: article| story| post| page)?)?|share on|"
-        r"partager(?: cet article| sur)?|partagez(?: cet article)?|"
-        r"teilen|jetzt teilen|artikel teilen|diesen artikel teilen)"
-        r"\s*:?\s*(?:(?:facebook|twitter|x|linkedin|whatsapp|e-?mail|pinterest|reddit|telegram|"
-        r"xing|threads|bluesky|print|imprimer|drucken|copy link|lien|link)\s*[,|•·/-]?\s*)*$",
-        _I,
-    ),
-    re.compile(r"^(?:click to share on|cliquez pour partager sur|klicken, um (?:auf|über)) "
-               r"[\w.]+.{0,60}$", _I),
-    # lone markers
-    re.compile(r"^\*+$"),
-    re.compile(r"^(?:advertisement|publicité|anzeige|werbung)$", _I),
-)
+
+@lru_cache(maxsize=None)
+def _line_patterns(extra_folders: tuple[str, ...] = ()) -> tuple[tuple[re.Pattern[str], ...], tuple[re.Pattern[str], ...]]:
+    """(comment footers, junk lines) of every language: an article's language is not known
+    while it is cleaned, and one language's boilerplate does not occur as prose in another."""
+    from .languages import language_data
+
+    data = language_data(extra=extra_folders).values()
+    footers = tuple(p for d in data for p in d.comment_footers)
+    junk = NEUTRAL_JUNK_LINES + tuple(p for d in data for p in d.junk_lines)
+    return footers, junk
+
 
 _BLANK_RUNS = re.compile(r"\n(?:[ \t]*\n){2,}")
 _TRAILING_SPACE = re.compile(r"[ \t]+$", re.MULTILINE)
@@ -140,6 +100,7 @@ def clean_text(text: str) -> str:
     trailing white space is trimmed. Offsets computed later refer to the returned string.
     """
     text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+    footers, junk = _line_patterns()
     kept: list[str] = []
     for line in text.split("\n"):
         if line.strip():
@@ -148,9 +109,9 @@ def clean_text(text: str) -> str:
             if not line.strip():
                 continue  # the line held nothing but ad markers
         stripped = line.strip()
-        if stripped and any(p.match(stripped) for p in COMMENT_FOOTERS):
+        if stripped and any(p.match(stripped) for p in footers):
             break
-        if stripped and any(p.match(stripped) for p in JUNK_LINES):
+        if stripped and any(p.match(stripped) for p in junk):
             continue
         kept.append(line)
     cleaned = _TRAILING_SPACE.sub("", "\n".join(kept))
