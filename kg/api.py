@@ -50,9 +50,9 @@ def write(result: BuildResult, out_dir: str | Path, *, html: bool = True, max_no
 
 def query(graph_or_path, sparql: str, bindings: Mapping[str, object] | None = None):
     """Run a read-only SPARQL query on an rdflib Graph or an RDF file; returns a
-    :class:`kg.query.QueryResult` (``.variables``/``.rows`` for SELECT, ``.graph`` for CONSTRUCT)."""
+    :class:`kg.sparql.QueryResult` (``.variables``/``.rows`` for SELECT, ``.graph`` for CONSTRUCT)."""
     from .export import load_graph
-    from .query import run_query
+    from .sparql import run_query
 
     graph = load_graph(str(graph_or_path)) if isinstance(graph_or_path, (str, Path)) else graph_or_path
     return run_query(graph, sparql, bindings=dict(bindings or {}))

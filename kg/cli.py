@@ -11,7 +11,7 @@ from typing import Sequence
 from . import __version__
 from .cli_rdf import add_commands
 from .errors import KgError
-from .query import RESULT_FORMATS
+from .sparql import RESULT_FORMATS
 
 EXAMPLE_QUERY = "moves"  # queries/moves.rq: who moved from one company to another
 
@@ -151,9 +151,9 @@ def cmd_build(args) -> int:
         print(f"{kind + ':':<9}{path}")
     if args.example_query:
         from .export import load_graph
-        from .query import format_result, run_query
+        from .sparql import format_result, run_query
 
-        from .query import read_query_arg
+        from .sparql import read_query_arg
 
         text = read_query_arg(EXAMPLE_QUERY, sys.stdin)
         print(f"\nExample query `kg query {report.outputs['turtle']} {EXAMPLE_QUERY}` (queries/{EXAMPLE_QUERY}.rq):")
@@ -164,9 +164,9 @@ def cmd_build(args) -> int:
 
 def cmd_query(args) -> int:
     from .export import load_graph
-    from .query import format_result, read_query_arg, run_query
+    from .sparql import format_result, read_query_arg, run_query
 
-    from .query import parse_binding, query_namespaces
+    from .sparql import parse_binding, query_namespaces
 
     text = read_query_arg(args.query, sys.stdin)
     graph = load_graph(args.graph)
@@ -215,7 +215,7 @@ def cmd_models(args) -> int:
 
 def cmd_view(args) -> int:
     from .export import load_graph
-    from .query import read_query_arg, run_query
+    from .sparql import read_query_arg, run_query
     from .viz import write_html
 
     graph = load_graph(args.graph)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator
 
-from .extraction import Scored, register_extractor
+from .extraction import Scored
 from .rules import Rule, RuleSet
 
 
@@ -102,8 +102,6 @@ class RuleExtractor:
                     role=role, verb_cue=verb_cue,
                 )
 
-
-register_extractor("rules", RuleExtractor)
 
 
 def _matches(doc, matchers: Matchers) -> Iterator[tuple[Rule, object, dict[str, list]]]:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from .names import fold
-from .rules import UNKNOWN, Lexicon
+from .rules import UNKNOWN, Lexicon, base_type
 from .types import RELATIONS, Article, Mention, Triple
 
 HEDGE_FACTOR = 0.6
@@ -101,16 +101,25 @@ def register_extractor(name: str, factory: ExtractorFactory) -> None:
     _REGISTRY[name] = factory
 
 
+# Extractors shipped with kg, imported when first named ("module:class").
+_BUILTIN = {"rules": "kg.extract:RuleExtractor", "learned": "kg.learned:LearnedExtractor"}
+
+
 def extractor_factory(name: str) -> ExtractorFactory:
     from .errors import ConfigError
 
+    if name not in _REGISTRY and name in _BUILTIN:
+        import importlib
+
+        module, attr = _BUILTIN[name].split(":")
+        _REGISTRY[name] = getattr(importlib.import_module(module), attr)
     if name not in _REGISTRY:
-        raise ConfigError(f"unknown extractor {name!r} (known: {', '.join(sorted(_REGISTRY))})")
+        raise ConfigError(f"unknown extractor {name!r} (known: {', '.join(registered_extractors())})")
     return _REGISTRY[name]
 
 
 def registered_extractors() -> tuple[str, ...]:
-    return tuple(sorted(_REGISTRY))
+    return tuple(sorted(set(_REGISTRY) | set(_BUILTIN)))
 
 
 _OBJECT_TYPES = {(s, o) for s, o, _ in RELATIONS.values()}
@@ -125,7 +134,8 @@ def candidate_pairs(doc) -> list[Candidate]:
             for o in names:
                 if s.i == o.i:
                     continue
-                if s.ent_type_ == UNKNOWN or o.ent_type_ == UNKNOWN or (s.ent_type_, o.ent_type_) in _OBJECT_TYPES:
+                ts, to = base_type(s.ent_type_), base_type(o.ent_type_)
+                if ts == UNKNOWN or to == UNKNOWN or (ts, to) in _OBJECT_TYPES:
                     out.append(Candidate(subject=s.i, object=o.i, sentence=sent.start))
     return out
 
@@ -197,14 +207,20 @@ def _triples(view: ArticleView, claim: Scored, label, lexicon: Lexicon) -> Itera
             s_mention, o_mention = _mention(view, s_token, subj_type), _mention(view, o_token, obj_type)
             if s_token.i == o_token.i or fold(s_mention.name) == fold(o_mention.name):
                 continue
+            start, text = ev_start, evidence
+            back = [m.ref_start for m in (s_mention, o_mention) if 0 <= m.ref_start < ev_start]
+            if back:  # the name referred to is in an earlier sentence: both are the evidence
+                first = doc[doc.char_span(min(back), min(back) + 1, alignment_mode="expand").start].sent
+                start = first.start_char
+                text = doc.text[start:ev_start + len(evidence)].strip()
             yield Triple(
                 subject=s_mention,
                 relation=relation,
                 object=o_mention,
                 article_id=view.article.id,
                 lang=view.lang,
-                evidence=evidence,
-                evidence_start=ev_start,
+                evidence=text,
+                evidence_start=start,
                 evidence_end=ev_start + len(evidence),
                 rule_id=claim.source,
                 confidence=round(min(1.0, confidence * s_factor * o_factor), 3),
@@ -218,13 +234,14 @@ def _mention(view: ArticleView, token, wanted_type: str) -> Mention:
     return Mention(
         text=token.text, type=wanted_type, start=token.idx, end=token.idx + len(token.text),
         refers_to=found.refers_to if found is not None else "",
+        ref_start=found.ref_start if found is not None else -1,
     )
 
 
 def _fits(view: ArticleView, token, wanted_type: str, label) -> float:
     """1.0 if the name has the wanted type, a lower factor if untyped, 0 if it clashes."""
     found = view.annotated.mention_at(token)  # type: ignore[attr-defined]
-    kind = label(token)
+    kind = base_type(label(token))
     if found is not None and found.refers_to:
         return found.weight if kind == wanted_type else 0.0
     if kind == wanted_type:

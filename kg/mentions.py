@@ -21,7 +21,7 @@ from typing import Iterable, Mapping
 
 from .names import fold
 from .resources import RULES_DIR
-from .rules import UNKNOWN, Lexicon
+from .rules import REFERENCE, UNKNOWN, Lexicon, base_type
 from .types import Mention, TypeVote
 
 _LABELS = {
@@ -188,7 +188,7 @@ def annotate_entities(doc, lang: str, lexicon: Lexicon, hints: TypeHints = NO_HI
     spans = [s for s in spans if _keep(doc, s, lexicon)]
     _set_and_merge(doc, spans)
     references = _place_adjectives(doc, lang, gaz)
-    references += _company_anaphora(doc, lexicon, references)
+    references += _coreference(doc, lexicon, references)
     if references:
         doc.ents = sorted(list(doc.ents) + [span for span, _ in references], key=lambda span: span.start)
     refs = {span.start_char: ref for span, ref in references}
@@ -198,8 +198,9 @@ def annotate_entities(doc, lang: str, lexicon: Lexicon, hints: TypeHints = NO_HI
     for ent in doc.ents:
         ref = refs.get(ent.start_char)
         mentions.append(Mention(
-            text=ent.text, type=ent.label_, start=ent.start_char, end=ent.end_char,
+            text=ent.text, type=base_type(ent.label_), start=ent.start_char, end=ent.end_char,
             refers_to=ref[0] if ref else "", weight=ref[1] if ref else 1.0,
+            ref_start=ref[2] if ref and len(ref) > 2 else -1,
         ))
         if ent.label_ != UNKNOWN and ref is None:
             votes.append(TypeVote(ent.text, ent.label_, weight))
@@ -594,27 +595,74 @@ def topic_organization(doc) -> str | None:
     return surfaces.most_common(1)[0][0]
 
 
-def _company_anaphora(doc, lexicon: Lexicon, taken: list) -> list:
-    """"des Konzerns", "the company", "la société" with no name after it refer to the article's
-    main company; such a noun becomes an Organization mention that points to that name."""
-    nouns = {w.lower() for w in lexicon["org_anaphora"]}
-    determiners = {w.lower() for w in lexicon["anaphora_determiners"]}
-    topic = topic_organization(doc) if nouns else None
-    if topic is None:
-        return []
+PRONOUN_FACTOR = 0.8  # "it", "er", "il" resolved to the nearest fitting name
+
+
+def _antecedent(doc, token, wanted: str, window_start: int):
+    """The name a reference at ``token`` most likely stands for: among the names of ``wanted``
+    type ("any": Person or Organization) from ``window_start`` up to the token, the subject of
+    its clause first, then the first name of its sentence, then the nearest."""
+    best, best_score = None, None
+    for ent in doc.ents:
+        if ent.start >= token.i or ent.start < window_start:
+            continue
+        if ent.label_ not in (("Person", "Organization") if wanted == "any" else (wanted,)):
+            continue
+        if ent.root.ent_id_ or ent.root.dep_ == "poss" and ent.root.head.i == token.i:
+            continue
+        sent = ent.sent
+        first = next((e for e in sent.ents if e.label_ == ent.label_), None)
+        score = (
+            2 * (ent.root.dep_ in ("nsubj", "nsubj:pass", "nsubjpass", "sb")),
+            sent.start == token.sent.start,  # same sentence before the earlier one
+            first is not None and first.start == ent.start,
+            ent.start,  # then the nearest
+        )
+        if best_score is None or score > best_score:
+            best, best_score = ent, score
+    return best
+
+
+def _coreference(doc, lexicon: Lexicon, taken: list) -> list:
+    """Within-article coreference for pronouns ("it", "its", "il", "er", "sein") and definite
+    descriptions ("the company", "le groupe", "der Konzern"): each becomes a mention that
+    refers to a name of the same or the preceding sentence (the annotation convention), chosen
+    by :func:`_antecedent`. A description with no name in that window refers to the article's
+    main company when one clearly leads, at a lower weight."""
     from spacy.tokens import Span
 
+    pronouns = lexicon.pairs("pronouns")  # word -> Person | Organization | any
+    nouns = {w.lower() for w in lexicon["org_anaphora"]}
+    determiners = {w.lower() for w in lexicon["anaphora_determiners"]}
     used = {span.start for span, _ in taken}
+    topic = topic_organization(doc) if nouns else None
+    sentences = list(doc.sents)
+    sent_index = {s.start: k for k, s in enumerate(sentences)}
     out = []
     for token in doc:
-        if token.ent_type_ or token.i in used or token.lower_ not in nouns or token.i == 0:
+        if token.ent_type_ or token.i in used:
             continue
-        if doc[token.i - 1].lower_ not in determiners:
+        low = token.lower_
+        wanted, weight, fallback = None, PRONOUN_FACTOR, None
+        if low in pronouns:
+            wanted = {"person": "Person", "organization": "Organization"}.get(pronouns[low], "any")
+        elif low in nouns and token.i > 0 and doc[token.i - 1].lower_ in determiners:
+            following = doc[token.i + 1] if token.i + 1 < len(doc) else None
+            if following is not None and (following.ent_type_ or following.text == "-"):
+                continue  # "the company Stripe", "des Konzerns Siemens": a name follows
+            wanted, weight, fallback = "Organization", ANAPHORA_FACTOR, topic
+        if wanted is None:
             continue
-        following = doc[token.i + 1] if token.i + 1 < len(doc) else None
-        if following is not None and (following.ent_type_ or following.text == "-"):
-            continue  # "the company Stripe", "des Konzerns Siemens": a name follows
-        out.append((Span(doc, token.i, token.i + 1, label="Organization"), (topic, ANAPHORA_FACTOR)))
+        k = sent_index.get(token.sent.start, 0)
+        window_start = sentences[k - 1].start if k > 0 else token.sent.start
+        ante = _antecedent(doc, token, wanted, window_start)
+        if ante is not None:
+            # a pronoun is labelled "<type>Ref": rules take it where they take a name, and a
+            # gap that may not cross a name may cross it ("splits his time between ...")
+            label = ante.label_ + REFERENCE if low in pronouns else ante.label_
+            out.append((Span(doc, token.i, token.i + 1, label=label), (ante.text, weight, ante.start_char)))
+        elif fallback is not None:
+            out.append((Span(doc, token.i, token.i + 1, label="Organization"), (fallback, ANAPHORA_FACTOR * 0.9)))
     return out
 
 

@@ -50,17 +50,19 @@ class LanguageStage:
     ruleset: RuleSet
     matchers: Matchers
     extractors: tuple[RelationExtractor, ...]
+    learned_model: str = ""  # for the learned extractor: "" = the shipped model
 
 
 @lru_cache(maxsize=None)
-def _load_stage(lang: str, models: tuple[str, ...], extractors: tuple[str, ...], folders: tuple[str, ...]) -> LanguageStage:
+def _load_stage(lang: str, models: tuple[str, ...], extractors: tuple[str, ...], folders: tuple[str, ...],
+                learned_model: str = "") -> LanguageStage:
     folder = rule_folders(folders).get(lang)
     if folder is None:
         raise ModelNotInstalled(f"no rules for language {lang!r}")
     ruleset = load_rules(lang, folder.parent)
     pipeline = load_pipeline(lang, {lang: models})
     matchers = compile_matchers(ruleset, pipeline.nlp.vocab, pipeline.has_parser)
-    partial = LanguageStage(lang, pipeline, ruleset, matchers, ())
+    partial = LanguageStage(lang, pipeline, ruleset, matchers, (), learned_model)
     built = tuple(extractor_factory(name)(partial) for name in extractors)
     return dataclasses.replace(partial, extractors=built)
 
@@ -69,7 +71,7 @@ def load_stage(lang: str, settings: Settings) -> LanguageStage:
     """The loaded stage of a language (cached per process: pipelines load once)."""
     if lang not in settings.models:
         raise ModelNotInstalled(f"no pipeline is configured for language {lang!r}")
-    return _load_stage(lang, settings.models[lang], settings.extractors, settings.rule_folders)
+    return _load_stage(lang, settings.models[lang], settings.extractors, settings.rule_folders, settings.learned_model)
 
 
 def process_article(article: Article, stage: LanguageStage, hints: TypeHints = NO_HINTS) -> ArticleResult:

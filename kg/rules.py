@@ -33,6 +33,12 @@ from .resources import RULES_DIR
 from .types import ENTITY_TYPES, RELATIONS
 
 UNKNOWN = "Unknown"  # label of a name whose type is not known yet
+REFERENCE = "Ref"  # label suffix of a pronoun standing for a name ("PersonRef" for "he")
+
+
+def base_type(label: str) -> str:
+    """The entity type of a Doc label: "PersonRef" -> "Person"."""
+    return label[: -len(REFERENCE)] if label.endswith(REFERENCE) else label
 LONGEST_BOUNDED_GAP = 14
 _SENTENCE_PUNCT = (".", "!", "?", ";", ":", "\n", "\n\n")
 
@@ -64,6 +70,7 @@ OPTIONAL_LISTS = (
 # Word -> word tables the engine reads when present.
 ENGINE_TABLES = (
     "contractions",  # contracted prepositions read as their base: "im" -> "in", "du" -> "de"
+    "pronouns",  # pronoun -> "person", "organization" or "any": coreference (kg/mentions.py)
 )
 
 
@@ -320,7 +327,7 @@ def _expand_token(token: Any, lexicon: Lexicon, where: str) -> tuple[dict, str |
             return {**extra, "ORTH": {"NOT_IN": list(_SENTENCE_PUNCT)}, "OP": op}, slot, None
     if "ENT" in token:
         types = _entity_types(token.pop("ENT"), where)
-        token["ENT_TYPE"] = {"IN": list(types) + [UNKNOWN]}
+        token["ENT_TYPE"] = {"IN": list(types) + [UNKNOWN] + [t + REFERENCE for t in types if t != "Place"]}
     expanded = _expand_lists(token, lexicon, where)
     for key in ("LOWER", "NORM"):  # lexicon lists keep natural case; these attributes are lower-case
         value = expanded.get(key)

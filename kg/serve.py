@@ -10,7 +10,7 @@ JSON-LD, chosen by the Accept header or by a ``format`` parameter (``json``, ``x
 Safety:
 
 - read-only: ``update=`` and ``application/sparql-update`` are refused with 403, and a query
-  that is an update with 400; queries are run by :func:`kg.query.run_query`, which refuses
+  that is an update with 400; queries are run by :func:`kg.sparql.run_query`, which refuses
   ``SERVICE``, ``FROM`` and ``FROM NAMED``, so nothing is ever fetched from elsewhere;
 - it listens on the loopback interface unless told otherwise;
 - each query runs in a worker *process* holding its own copy of the graph; when a query takes
@@ -45,7 +45,7 @@ from .errors import ConfigError, KgError, QueryError
 if TYPE_CHECKING:  # rdflib and the query module load in the workers, not for `kg --help`
     from rdflib import Graph
 
-    from .query import QueryResult
+    from .sparql import QueryResult
 
 LOG = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ MAX_BODY = 1_000_000  # bytes of a POST body
 WORKER_START_TIMEOUT = 120.0  # seconds a new worker may take to load the graph
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
 
-# Offered media type -> result format of kg.query.format_result; the first is the default.
+# Offered media type -> result format of kg.sparql.format_result; the first is the default.
 RESULT_MEDIA_TYPES: dict[str, str] = {
     "application/sparql-results+json": "json",
     "application/sparql-results+xml": "xml",
@@ -178,7 +178,7 @@ def render(result: QueryResult, accept: str | None, requested: str | None = None
     """A query result as an HTTP answer in the negotiated format (ConfigError when the
     ``format`` parameter names none for this kind of result)."""
     from .export import get_format
-    from .query import format_result
+    from .sparql import format_result
 
     name, media = choose_format(result.kind, accept, requested)
     if result.graph is not None:
@@ -197,7 +197,7 @@ def _block_network(event: str, _args: tuple) -> None:
 
 
 def _answer_query(graph: Graph, request: tuple[str, str | None, str | None]) -> Answer:
-    from .query import run_query
+    from .sparql import run_query
 
     query, accept, requested = request
     try:
@@ -544,7 +544,7 @@ class SparqlHandler(BaseHTTPRequestHandler):
 
 
 def _page(graph: Graph, timeout: float) -> bytes:
-    from .query import query_namespaces
+    from .sparql import query_namespaces
 
     prefixes = ", ".join(f"{p}:" for p in sorted(query_namespaces(graph)))
     return PAGE.format(triples=len(graph), timeout=timeout, prefixes=html.escape(prefixes),

@@ -59,6 +59,7 @@ class Mention:
     end: int
     refers_to: str = ""
     weight: float = 1.0
+    ref_start: int = -1  # where the name referred to is, when it is in the article (evidence)
 
     @property
     def name(self) -> str:

@@ -14,7 +14,7 @@ from rdflib.namespace import RDF, SH
 from rdflib.term import Node
 
 from .errors import ModelNotInstalled
-from .query import query_namespaces, shorten_iri
+from .sparql import query_namespaces, shorten_iri
 from .resources import ontology_file
 
 SHAPES_FILE = "shapes.ttl"

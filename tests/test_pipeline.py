@@ -8,7 +8,7 @@ import pytest
 
 from kg.export import load_graph
 from kg.pipeline import build
-from kg.query import run_query
+from kg.sparql import run_query
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"

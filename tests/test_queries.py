@@ -15,7 +15,7 @@ from rdflib.plugins.sparql import prepareQuery
 
 from kg.cli import main
 from kg.export import load_graph
-from kg.query import (
+from kg.sparql import (
     RESULT_FORMATS,
     QueryResult,
     bundled_queries,

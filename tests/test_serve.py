@@ -34,7 +34,7 @@ from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
 
 from kg.errors import ConfigError
 from kg.export import write_graph
-from kg.query import run_query
+from kg.sparql import run_query
 from kg.serve import (
     DEFAULT_HOST,
     MAX_BODY,

@@ -14,7 +14,7 @@ from rdflib.query import Result
 
 from kg.errors import ConfigError, InputError, QueryError
 from kg.graph import build_graph, literal_text
-from kg.query import (
+from kg.sparql import (
     RESULT_FORMATS,
     QueryResult,
     bundled_queries,

@@ -1,0 +1,214 @@
+"""A learned relation scorer: a linear classifier over candidate mention pairs.
+
+The second :class:`~kg.extraction.RelationExtractor` (registered as ``learned``). For every
+candidate pair of :func:`kg.extraction.candidate_pairs` it computes sparse features — entity
+types, order and distance, the words between and around, the lexicon classes of those words
+(``hire_verbs``, ``former``, ``office_nouns`` ...: the same class names in every language, so
+evidence carries across languages), the dependency path where the pipeline parses — and a
+multinomial logistic model gives the probability of each relation (or none). Claims at or
+above the model's threshold go through the same post-steps as the rules' claims.
+
+The model is plain JSON (feature -> per-class weights), trained by ``scripts/train-scorer``
+from annotated real articles only; scoring needs no machine-learning library.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator
+from functools import lru_cache
+from pathlib import Path
+
+from .extraction import ArticleView, Scored
+from .names import fold
+from .resources import PACKAGE_DIR
+from .types import RELATIONS
+
+NONE = "none"
+DEFAULT_MODEL = PACKAGE_DIR / "models" / "scorer.json"
+MAX_BETWEEN = 12  # words between the two names that are looked at one by one
+_DIST_BUCKETS = (1, 2, 3, 5, 8, 12, 20)
+
+
+def _bucket(n: int) -> str:
+    for edge in _DIST_BUCKETS:
+        if n <= edge:
+            return str(edge)
+    return "far"
+
+
+def _word(token) -> str:
+    return (token.lemma_ or token.text).lower()
+
+
+def lexicon_classes(lexicon) -> dict[str, tuple[str, ...]]:
+    """Lower-cased word -> the names of the lexicon lists that hold it."""
+    cached = _CLASS_CACHE.get(id(lexicon))
+    if cached is not None and cached[0] is lexicon:
+        return cached[1]
+    table: dict[str, list[str]] = {}
+    for name, words in lexicon.lists.items():
+        if name in ("not_names", "name_particles", "anaphora_determiners", "conjunctions"):
+            continue
+        for word in words:
+            if " " not in word:
+                table.setdefault(word.lower(), []).append(name)
+    out = {w: tuple(sorted(set(names))) for w, names in table.items()}
+    _CLASS_CACHE[id(lexicon)] = (lexicon, out)
+    return out
+
+
+_CLASS_CACHE: dict[int, tuple[object, dict[str, tuple[str, ...]]]] = {}
+
+
+def _classes_of(token, classes: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    low = token.lower_
+    found = classes.get(low) or classes.get(_word(token))
+    if found:
+        return found
+    for suffix_len in (7, 6, 5, 4):  # German compounds: "Vorstandschef" ends in a title
+        if len(low) > suffix_len + 2:
+            found = classes.get(low[-suffix_len:])
+            if found:
+                return found
+    return ()
+
+
+def _dep_path(s, o) -> tuple[str, str] | None:
+    """Dependency labels from s up to the lowest common ancestor and down to o, and the
+    ancestor's lemma; None without a parse or across sentences."""
+    if not s.doc.has_annotation("DEP"):
+        return None
+    up = [s]
+    while up[-1].head.i != up[-1].i and len(up) < 12:
+        up.append(up[-1].head)
+    index = {t.i: k for k, t in enumerate(up)}
+    down = [o]
+    while down[-1].i not in index and down[-1].head.i != down[-1].i and len(down) < 12:
+        down.append(down[-1].head)
+    if down[-1].i not in index:
+        return None
+    lca = down[-1]
+    left = [t.dep_ for t in up[:index[lca.i]]]
+    right = [t.dep_ for t in down[:-1]]
+    return "<".join(left) + "^" + ">".join(reversed(right)), _word(lca)
+
+
+def pair_features(view: ArticleView, s, o) -> list[str]:
+    """The features of the ordered pair (subject token s, object token o) of one sentence."""
+    doc, lang = view.doc, view.lang
+    classes = lexicon_classes(view.lexicon)
+    sent = s.sent
+    s_m, o_m = view.annotated.mention_at(s), view.annotated.mention_at(o)  # type: ignore[attr-defined]
+    ts, to = s.ent_type_ or "none", o.ent_type_ or "none"
+    lo, hi = (s, o) if s.i < o.i else (o, s)
+    between = doc[lo.i + 1:hi.i]
+    f = [
+        "bias", f"types={ts}>{to}", f"order={'so' if s.i < o.i else 'os'}",
+        f"dist={_bucket(len(between))}", f"types_order={ts}>{to}:{'so' if s.i < o.i else 'os'}",
+    ]
+    if s_m is not None and s_m.refers_to:
+        f.append("s_ref")
+    if o_m is not None and o_m.refers_to:
+        f.append("o_ref")
+    names_between = sum(1 for t in between if t.ent_type_)
+    f.append(f"names_between={min(names_between, 3)}")
+    if any(t.text == "," for t in between):
+        f.append("comma_between")
+    if any(t.text in "()" for t in between):
+        f.append("paren_between")
+    short = len(between) <= MAX_BETWEEN
+    for k, token in enumerate(between):
+        if token.is_space:
+            continue
+        for name in _classes_of(token, classes):
+            f.append(f"bw_lex={name}")
+            if short:
+                f.append(f"bw_lex_{ 'near' if min(k, len(between) - 1 - k) < 3 else 'mid'}={name}")
+        if short and not token.ent_type_:
+            f.append(f"{lang}:bw={_word(token)}")
+    if between and short:
+        f.append(f"{lang}:bw_first={_word(between[0])}")
+        f.append(f"{lang}:bw_last={_word(between[-1])}")
+    for side, token in (("before", doc[lo.i - 1] if lo.i - 1 >= sent.start else None),
+                        ("after", doc[hi.i + 1] if hi.i + 1 < sent.end else None)):
+        if token is None:
+            f.append(f"{side}=<edge>")
+            continue
+        f.append(f"{lang}:{side}={_word(token)}")
+        for name in _classes_of(token, classes):
+            f.append(f"{side}_lex={name}")
+    window = doc[max(sent.start, lo.i - 4):lo.i]
+    for token in window:
+        for name in _classes_of(token, classes):
+            f.append(f"left_lex={name}")
+    path = _dep_path(s, o)
+    if path is not None:
+        f.append(f"path={path[0]}")
+        f.append(f"{lang}:lca={path[1]}")
+        for name in classes.get(path[1], ()):
+            f.append(f"lca_lex={name}")
+    return f
+
+
+class LinearModel:
+    """Multinomial logistic regression stored as feature -> {class: weight}."""
+
+    def __init__(self, classes: tuple[str, ...], weights: dict[str, dict[str, float]],
+                 intercepts: dict[str, float], threshold: float) -> None:
+        self.classes = classes
+        self.weights = weights
+        self.intercepts = intercepts
+        self.threshold = threshold
+
+    @classmethod
+    def load(cls, path: Path) -> LinearModel:
+        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+        return cls(tuple(raw["classes"]), raw["weights"], raw["intercepts"], float(raw.get("threshold", 0.5)))
+
+    def probabilities(self, features: list[str]) -> dict[str, float]:
+        scores = dict(self.intercepts)
+        for feature in set(features):
+            for label, weight in self.weights.get(feature, {}).items():
+                scores[label] += weight
+        top = max(scores.values())
+        exp = {label: math.exp(v - top) for label, v in scores.items()}
+        total = sum(exp.values())
+        return {label: v / total for label, v in exp.items()}
+
+
+@lru_cache(maxsize=4)
+def load_model(path: str) -> LinearModel:
+    return LinearModel.load(Path(path))
+
+
+_FITS = {(s, o): [r for r, (rs, ro, _) in RELATIONS.items() if rs == s and ro == o] for s, o, _ in RELATIONS.values()}
+
+
+class LearnedExtractor:
+    """Scores every candidate pair with the shipped linear model."""
+
+    name = "learned"
+
+    def __init__(self, stage) -> None:
+        path = getattr(stage, "learned_model", "") or DEFAULT_MODEL
+        if not Path(path).is_file():
+            from .errors import ConfigError
+
+            raise ConfigError(f"the learned scorer's model is missing: {path} (retrain with scripts/train-scorer)")
+        self.model = load_model(str(path))
+
+    def score(self, view: ArticleView) -> Iterator[Scored]:
+        doc = view.doc
+        for candidate in view.candidates():
+            s, o = doc[candidate.subject], doc[candidate.object]
+            if fold(s.text) == fold(o.text):
+                continue
+            probs = self.model.probabilities(pair_features(view, s, o))
+            for relation, p in probs.items():
+                if relation == NONE or p < self.model.threshold:
+                    continue
+                yield Scored(relation=relation, subject=s.i, object=o.i, confidence=round(p, 3),
+                             source="learned", first=min(s.i, o.i), last=max(s.i, o.i), verb_cue=True)
+
