@@ -47,8 +47,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     e.add_argument("--gold", required=True, help="gold TSV: article, subject, relation, object, evidence")
     e.add_argument("--aliases", dest="gold_aliases", help="alias TSV: alias, canonical")
     e.add_argument("--json", action="store_true", help="print JSON instead of tables")
-    e.add_argument("--lang", choices=("en", "fr", "de"))
+    e.add_argument("--lang", help="force the language of every article")
     e.add_argument("--min-confidence", type=float)
+    e.add_argument("--by-article", action="store_true", help="add a table per article")
+    e.add_argument("--calibration", action="store_true",
+                   help="print the precision of the facts at confidence >= 0.5, 0.7 and 0.9")
+    e.add_argument("--min-f1", type=float, metavar="F1",
+                   help="exit with status 3 when the F1 of any language (or overall) is below this")
+    e.add_argument("--no-errors", action="store_true", help="leave out the lists of missed and spurious facts")
 
     sub.add_parser("models", help="which NLP pipeline serves each language, and what is missing")
 
@@ -176,7 +182,7 @@ def cmd_query(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from .evaluate import eval_to_json, format_eval, read_gold, score
+    from .evaluate import calibration_table, eval_to_json, format_calibration, format_eval, read_gold, score
     from .pipeline import extract_corpus, filter_facts, resolve_extraction
 
     gold = read_gold(args.gold)
@@ -187,14 +193,29 @@ def cmd_eval(args) -> int:
     extraction = extract_corpus(args.paths, settings, lang=args.lang, workers=_default_workers(args, count_inputs(args.paths)))
     facts = filter_facts(resolve_extraction(extraction).facts, settings.min_confidence)
     predicted = sorted({
-        (t.article_id, f.subject.name, f.relation, f.object.name) for f in facts for t in f.sources
+        (t.article_id, f.subject.name, f.relation, f.object.name, t.evidence, f.confidence)
+        for f in facts for t in f.sources
     })
     langs = {a.id: a.lang or "und" for a in extraction.articles.values()}
     result = score(predicted, gold, aliases, langs)
+    calibration = calibration_table(predicted, gold, aliases, langs) if args.calibration else None
     if args.json:
-        print(json.dumps(eval_to_json(result), ensure_ascii=False, indent=2))
+        data = eval_to_json(result)
+        if calibration is not None:
+            data["calibration"] = [{"min_confidence": c, "facts": n.tp + n.fp, "right": n.tp,
+                                    "precision": round(n.precision, 4)} for c, n in calibration]
+        print(json.dumps(data, ensure_ascii=False, indent=2))
     else:
-        print(format_eval(result))
+        print(format_eval(result, by_article=args.by_article, errors=not args.no_errors), end="")
+        if calibration is not None:
+            print()
+            print(format_calibration(calibration), end="")
+    if args.min_f1 is not None:
+        low = {name: c.f1 for name, c in {**result.by_language, "overall": result.overall}.items() if c.f1 < args.min_f1}
+        if low:
+            print("kg: F1 below --min-f1 " + f"{args.min_f1}: " + ", ".join(f"{k} {v:.3f}" for k, v in sorted(low.items())),
+                  file=sys.stderr)
+            return 3
     return 0
 
 

@@ -40,6 +40,8 @@ class PredictedTriple(NamedTuple):
     subject: str
     relation: str
     object: str
+    evidence: str = ""
+    confidence: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,7 @@ class EvalResult:
     by_article: dict[str, Counts] = field(default_factory=dict)
     missed: list[GoldTriple] = field(default_factory=list)
     spurious: list[PredictedTriple] = field(default_factory=list)
+    by_language_relation: dict[str, Counts] = field(default_factory=dict)  # "de works_at" -> counts
 
 
 # --------------------------------------------------------------------------------------------
@@ -222,15 +225,19 @@ def score(
             continue
         names = known[triple.article]
         key = norm.key(triple.subject, triple.relation, triple.object, names)
-        predicted_sets[triple.article].setdefault(key, triple)
+        previous = predicted_sets[triple.article].get(key)
+        if previous is None or triple.confidence > previous.confidence:
+            predicted_sets[triple.article][key] = triple
 
     by_relation: dict[str, Counts] = {}
     by_language: dict[str, Counts] = {}
     by_article: dict[str, Counts] = {}
+    by_language_relation: dict[str, Counts] = {}
     missed: list[GoldTriple] = []
     spurious: list[PredictedTriple] = []
     for article in sorted(gold_sets):
         expected, got = gold_sets[article], predicted_sets[article]
+        lang = article_langs.get(article) or UNKNOWN_LANGUAGE
         article_counts = Counts()
         for key in sorted(expected.keys() | got.keys()):
             hit = Counts(
@@ -244,9 +251,10 @@ def score(
                 missed.append(expected[key])
             relation = key[1]
             by_relation[relation] = by_relation.get(relation, Counts()) + hit
+            both = f"{lang} {relation}"
+            by_language_relation[both] = by_language_relation.get(both, Counts()) + hit
             article_counts += hit
         by_article[article] = article_counts
-        lang = article_langs.get(article) or UNKNOWN_LANGUAGE
         by_language[lang] = by_language.get(lang, Counts()) + article_counts
 
     overall = sum(by_article.values(), Counts())
@@ -257,6 +265,7 @@ def score(
         by_article=by_article,
         missed=missed,
         spurious=spurious,
+        by_language_relation=dict(sorted(by_language_relation.items())),
     )
 
 
@@ -275,13 +284,18 @@ def _table(title: str, rows: Mapping[str, Counts]) -> list[str]:
     return lines
 
 
-def format_eval(result: EvalResult) -> str:
-    """Plain-text report: tables per relation, language, article and overall, then the errors."""
+def format_eval(result: EvalResult, *, by_article: bool = False, errors: bool = True) -> str:
+    """Plain-text report: tables per relation, language, language and relation (and article),
+    overall, then the missed and spurious facts with their evidence."""
     lines: list[str] = []
     lines += _table("relation", result.by_relation) + [""]
     lines += _table("language", result.by_language) + [""]
-    lines += _table("article", result.by_article) + [""]
+    lines += _table("language relation", result.by_language_relation) + [""]
+    if by_article:
+        lines += _table("article", result.by_article) + [""]
     lines += _table("overall", {"all": result.overall}) + [""]
+    if not errors:
+        return "\n".join(lines) + "\n"
     lines.append(f"missed ({len(result.missed)}):")
     for g in result.missed:
         evidence = f'  "{g.evidence}"' if g.evidence else ""
@@ -289,7 +303,28 @@ def format_eval(result: EvalResult) -> str:
     lines.append("")
     lines.append(f"spurious ({len(result.spurious)}):")
     for p in result.spurious:
-        lines.append(f"  {p.article}: {p.subject} --{p.relation}--> {p.object}")
+        evidence = f'  "{p.evidence}"' if p.evidence else ""
+        lines.append(f"  {p.article}: {p.subject} --{p.relation}--> {p.object} ({p.confidence:.2f}){evidence}")
+    return "\n".join(lines) + "\n"
+
+
+CALIBRATION_LEVELS = (0.5, 0.7, 0.9)
+
+
+def calibration_table(predicted: Iterable[PredictedTriple], gold: list[GoldTriple], aliases: Mapping[str, str],
+                      article_langs: Mapping[str, str], levels: Iterable[float] = CALIBRATION_LEVELS) -> list[tuple[float, Counts]]:
+    """For each level c: the counts of the facts with confidence >= c (confidence should mean
+    precision: their precision should be at least c)."""
+    items = [PredictedTriple(*p) for p in predicted]
+    return [(c, score([p for p in items if p.confidence >= c], gold, aliases, article_langs).overall) for c in levels]
+
+
+def format_calibration(rows: list[tuple[float, Counts]]) -> str:
+    lines = [f"{'confidence >=':<14} {'facts':>6} {'right':>6} {'precision':>9}"]
+    for level, counts in rows:
+        facts = counts.tp + counts.fp
+        precision = f"{counts.precision:.3f}" if facts else "-"
+        lines.append(f"{level:<14.2f} {facts:>6} {counts.tp:>6} {precision:>9}")
     return "\n".join(lines) + "\n"
 
 
@@ -311,6 +346,7 @@ def eval_to_json(result: EvalResult) -> dict[str, Any]:
         "by_relation": {k: _counts_json(v) for k, v in result.by_relation.items()},
         "by_language": {k: _counts_json(v) for k, v in result.by_language.items()},
         "by_article": {k: _counts_json(v) for k, v in result.by_article.items()},
+        "by_language_relation": {k: _counts_json(v) for k, v in result.by_language_relation.items()},
         "missed": [
             {"article": g.article, "subject": g.subject, "relation": g.relation,
              "object": g.object, "evidence": g.evidence}
