@@ -183,7 +183,7 @@ def cmd_query(args) -> int:
 
 def cmd_eval(args) -> int:
     from .evaluate import calibration_table, eval_to_json, format_calibration, format_eval, read_gold, score
-    from .pipeline import extract_corpus, filter_facts, resolve_extraction
+    from .pipeline import extract_corpus, final_facts, resolve_extraction
 
     gold = read_gold(args.gold)
     aliases = _aliases(args.gold_aliases)
@@ -191,7 +191,7 @@ def cmd_eval(args) -> int:
     from .pipeline import count_inputs
 
     extraction = extract_corpus(args.paths, settings, lang=args.lang, workers=_default_workers(args, count_inputs(args.paths)))
-    facts = filter_facts(resolve_extraction(extraction).facts, settings.min_confidence)
+    facts = final_facts(resolve_extraction(extraction), settings)
     predicted = sorted({
         (t.article_id, f.subject.name, f.relation, f.object.name, t.evidence, f.confidence)
         for f in facts for t in f.sources

@@ -308,6 +308,25 @@ def format_eval(result: EvalResult, *, by_article: bool = False, errors: bool = 
     return "\n".join(lines) + "\n"
 
 
+def judge(predicted: Iterable[PredictedTriple | tuple], gold: list[GoldTriple], aliases: Mapping[str, str]) -> list[bool | None]:
+    """For each predicted triple: is it in the gold of its article (None: article not in gold)?"""
+    norm = _Normaliser(aliases)
+    known: dict[str, set[str]] = {}
+    for triple in gold:
+        known.setdefault(triple.article, set()).update((norm.base(triple.subject), norm.base(triple.object)))
+    keys: dict[str, set[Key]] = {}
+    for triple in gold:
+        keys.setdefault(triple.article, set()).add(norm.key(triple.subject, triple.relation, triple.object, known[triple.article]))
+    out: list[bool | None] = []
+    for item in predicted:
+        p = PredictedTriple(*item)
+        if p.article not in keys:
+            out.append(None)
+            continue
+        out.append(norm.key(p.subject, p.relation, p.object, known[p.article]) in keys[p.article])
+    return out
+
+
 CALIBRATION_LEVELS = (0.5, 0.7, 0.9)
 
 

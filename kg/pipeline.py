@@ -225,6 +225,14 @@ def resolve_extraction(extraction: Extraction, aliases: Mapping[str, str] | None
     )
 
 
+def final_facts(resolution: Resolution, settings: Settings) -> list[Fact]:
+    """The resolved facts with calibrated confidence, at or above ``min_confidence``."""
+    from .calibration import calibrate_facts, load_calibrator
+
+    calibrator = None if settings.calibration == "none" else load_calibrator(*([settings.calibration] if settings.calibration else []))
+    return filter_facts(calibrate_facts(resolution.facts, calibrator), settings.min_confidence)
+
+
 def filter_facts(facts: Iterable[Fact], min_confidence: float) -> list[Fact]:
     return [f for f in facts if f.confidence >= min_confidence]
 
@@ -261,7 +269,7 @@ def run_build(
         reasons = "; ".join(f"{s.source}: {s.reason}" for s in report.skipped[:3]) or "no input articles found"
         raise NothingBuilt(f"nothing could be built ({reasons})")
     resolution = resolve_extraction(extraction, aliases)
-    facts = filter_facts(resolution.facts, settings.min_confidence)
+    facts = final_facts(resolution, settings)
     report.facts = len(facts)
     report.entities = len({f.subject.key for f in facts} | {f.object.key for f in facts})
     graph = build_graph(facts, extraction.articles, base_iri=settings.base_iri)

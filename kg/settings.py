@@ -20,6 +20,7 @@ class Settings:
     extractors: tuple[str, ...] = ("rules",)
     rule_folders: tuple[str, ...] = ()  # extra folders of language folders (kg/languages.py)
     learned_model: str = ""  # the learned scorer's model file; "" = the one shipped with kg
+    calibration: str = ""  # confidence calibration table; "" = shipped, "none" = raw confidence
     # A .txt/.html/.jsonl file larger than this is skipped unread (kg.articles.read_articles).
     max_file_bytes: int = 50_000_000
 
@@ -68,6 +69,9 @@ def load_settings(user_file: str | Path | None = None, **overrides) -> Settings:
         raise ConfigError("[extract] extractors names no extractor")
     rule_folders = tuple(x.strip() for x in parser.get("rules", "extra_folders", fallback="").split(",") if x.strip())
     learned_model = parser.get("extract", "learned_model", fallback="").strip()
+    calibration = parser.get("build", "calibration", fallback="").strip()
+    if calibration not in ("", "none") and not Path(calibration).is_file():
+        raise ConfigError(f"[build] calibration: file not found: {calibration}")
     if learned_model and not Path(learned_model).is_file():
         raise ConfigError(f"[extract] learned_model: file not found: {learned_model}")
     if overrides.get("base_iri") is not None:
@@ -83,5 +87,5 @@ def load_settings(user_file: str | Path | None = None, **overrides) -> Settings:
         raise ConfigError(f"max_file_bytes must be a positive number of bytes (got {max_file_bytes})")
     return Settings(
         base_iri=base_iri, min_confidence=min_confidence, models=models, extractors=extractors,
-        rule_folders=rule_folders, max_file_bytes=max_file_bytes, learned_model=learned_model,
+        rule_folders=rule_folders, max_file_bytes=max_file_bytes, learned_model=learned_model, calibration=calibration,
     )
