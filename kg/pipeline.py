@@ -16,9 +16,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -36,7 +39,7 @@ from .resolve import Resolution, resolve_entities
 from .languages import rule_folders, supported_languages
 from .rules import RuleSet, load_rules
 from .settings import Settings
-from .types import Article, ArticleResult, BuildReport, Fact, Skipped, Triple, TypeVote
+from .types import Article, ArticleResult, BuildReport, Fact, Mention, Skipped, Triple, TypeVote
 
 RULE_TYPED_VOTE = 0.25  # a type known only from the rule that used the name: weak evidence
 
@@ -72,32 +75,202 @@ def load_stage(lang: str, settings: Settings) -> LanguageStage:
     return _load_stage(lang, settings.models[lang], settings.extractors, settings.rule_folders)
 
 
-def process_article(article: Article, stage: LanguageStage, hints: TypeHints = NO_HINTS) -> ArticleResult:
+class ArticleTimeout(Exception):
+    """An article used up its time budget ([build] article_seconds)."""
+
+
+DEFAULT_CHUNK_CHARS = 100_000
+DEFAULT_SENTENCE_TOKENS = 150
+_CUT_AFTER = (",", ";", ":", "-", "–", "—", ")", "(")  # where a forced sentence cut reads best
+
+
+def split_text(text: str, max_chars: int) -> list[tuple[int, str]]:
+    """``text`` as (offset, piece) pairs, each piece at most ``max_chars`` long, cut at the last
+    paragraph break, else line break, else sentence end, else space before the limit (a hard
+    cut only when a piece has none). Joining the pieces gives back ``text`` exactly."""
+    pieces: list[tuple[int, str]] = []
+    start, n = 0, len(text)
+    while n - start > max_chars:
+        window = text[start:start + max_chars]
+        floor = max_chars // 2  # never cut so early that pieces get small
+        cut = -1
+        for sep in ("\n\n", "\n", ". ", "! ", "? ", " "):
+            at = window.rfind(sep, floor)
+            if at >= 0:
+                cut = at + len(sep)
+                break
+        if cut <= 0:
+            cut = max_chars
+        pieces.append((start, text[start:start + cut]))
+        start += cut
+    if start < n or not pieces:
+        pieces.append((start, text[start:]))
+    return pieces
+
+
+def cap_sentences(doc, max_tokens: int) -> int:
+    """Start a new sentence wherever one would run past ``max_tokens`` tokens, preferably after
+    a comma or dash in its second half; returns the number of cuts. Runs before the parser or
+    sentence splitter, which keep these starts: every later per-sentence step (matchers,
+    dependency trees, candidate pairs) then works on bounded sentences, so the time per
+    character cannot grow with the length of a line without punctuation."""
+    cuts = 0
+    since, best = 0, -1
+    for token in doc:
+        i = token.i
+        if i == 0 or token.is_sent_start:
+            since, best = 0, -1
+            continue
+        since += 1
+        if since >= max_tokens // 2 and doc[i - 1].text in _CUT_AFTER:
+            best = i
+        if since >= max_tokens:
+            cut = best if best > 0 else i
+            doc[cut].is_sent_start = True
+            cuts += 1
+            since, best = i - cut, -1
+    return cuts
+
+
+_SENTENCE_SETTERS = ("parser", "senter", "sentencizer")
+
+
+def run_pipeline(pipeline: LangPipeline, text: str, max_tokens: int = DEFAULT_SENTENCE_TOKENS,
+                 deadline: float | None = None):
+    """The language pipeline on ``text``, as ``pipeline(text)`` but with sentences capped at
+    ``max_tokens`` (:func:`cap_sentences`, just before the first component that sets sentence
+    boundaries) and the deadline checked between components."""
+    nlp = pipeline.nlp
+    doc = nlp.make_doc(text)  # type: ignore[attr-defined]
+    capped = False
+    for name, component in nlp.pipeline:  # type: ignore[attr-defined]
+        if not capped and name in _SENTENCE_SETTERS:
+            cap_sentences(doc, max_tokens)
+            capped = True
+        _check(deadline)
+        doc = component(doc)
+    if pipeline.postprocess is not None:
+        pipeline.postprocess(doc)
+    return doc
+
+
+def _check(deadline: float | None) -> None:
+    if deadline is not None and time.monotonic() > deadline:
+        raise ArticleTimeout()
+
+
+def process_article(article: Article, stage: LanguageStage, hints: TypeHints = NO_HINTS, *,
+                    chunk_chars: int = DEFAULT_CHUNK_CHARS, max_sentence_tokens: int = DEFAULT_SENTENCE_TOKENS,
+                    deadline: float | None = None) -> ArticleResult:
     """The per-article map: Article (language known) in, ArticleResult out. Pure: the result
-    depends on the article, the stage and the frozen hints only."""
-    doc = stage.pipeline(article.text)
+    depends on the article, the stage and the frozen hints only.
+
+    A text longer than ``chunk_chars`` is processed in pieces (:func:`split_text`) whose
+    offsets are shifted back into the article text; a name or fact that straddles a cut, and a
+    reference ("the company") to a name in another piece, are lost. ``deadline`` (a
+    :func:`time.monotonic` value) is checked between pieces and pipeline components and raises
+    :class:`ArticleTimeout`."""
+    limit = min(chunk_chars, getattr(stage.pipeline.nlp, "max_length", chunk_chars))
+    triples: list[Triple] = []
+    people: set[str] = set()
+    votes: list[TypeVote] = []
+    for offset, piece in split_text(article.text, limit):
+        _check(deadline)
+        part_triples, part_people, part_votes = _process_piece(
+            dataclasses.replace(article, text=piece), stage, hints, max_sentence_tokens, deadline)
+        triples.extend(_shift(t, offset) for t in part_triples) if offset else triples.extend(part_triples)
+        people.update(part_people)
+        votes.extend(part_votes)
+    return ArticleResult(
+        article=dataclasses.replace(article, text=""), triples=tuple(triples), people=tuple(sorted(people)),
+        type_votes=tuple(votes), model=stage.pipeline.name,
+    )
+
+
+def _process_piece(article: Article, stage: LanguageStage, hints: TypeHints, max_tokens: int,
+                   deadline: float | None) -> tuple[tuple[Triple, ...], set[str], tuple[TypeVote, ...]]:
+    doc = run_pipeline(stage.pipeline, article.text, max_tokens, deadline)
+    _check(deadline)
     lexicon = stage.ruleset.lexicon
     annotated = annotate_entities(doc, stage.lang, lexicon, hints, use_ner="ner" in stage.pipeline.nlp.pipe_names)
+    _check(deadline)
     view = ArticleView(article=article, annotated=annotated, lexicon=lexicon, lang=stage.lang)
     triples = tuple(extract_relations(view, stage.extractors))
     votes = annotated.type_votes + tuple(
         TypeVote(m.name, m.type, RULE_TYPED_VOTE) for t in triples for m in (t.subject, t.object)
     )
-    people = tuple(sorted({e.text for e in doc.ents if e.label_ == "Person" and " " in e.text.strip()}))
-    return ArticleResult(
-        article=dataclasses.replace(article, text=""), triples=triples, people=people,
-        type_votes=votes, model=stage.pipeline.name,
+    people = {e.text for e in doc.ents if e.label_ == "Person" and " " in e.text.strip()}
+    return triples, people, votes
+
+
+def _shift(triple: Triple, offset: int) -> Triple:
+    """A triple found in a piece, with its offsets moved into the whole article's text."""
+    def moved(m: Mention) -> Mention:
+        return dataclasses.replace(m, start=m.start + offset, end=m.end + offset)
+
+    return dataclasses.replace(
+        triple, subject=moved(triple.subject), object=moved(triple.object),
+        evidence_start=triple.evidence_start + offset, evidence_end=triple.evidence_end + offset,
     )
 
 
+@contextmanager
+def time_budget(seconds: float | None) -> Iterator[float | None]:
+    """A deadline ``seconds`` from now, enforced two ways. In a process's main thread (the
+    ``kg`` command, and every worker of :func:`map_articles`, which runs its tasks in its main
+    thread) a SIGALRM timer raises :class:`ArticleTimeout` wherever the article is, even in
+    the middle of a pipeline component, as soon as control returns to Python. Elsewhere
+    (another thread, a platform without SIGALRM, a caller that already set a timer) the
+    yielded deadline is checked between pieces and components only."""
+    if not seconds:
+        yield None
+        return
+    deadline = time.monotonic() + seconds
+    use_alarm = (hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+                 and signal.getitimer(signal.ITIMER_REAL)[0] == 0)
+    previous = None
+    if use_alarm:
+        def on_alarm(_signum, _frame):
+            raise ArticleTimeout()
+
+        previous = signal.signal(signal.SIGALRM, on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield deadline
+    finally:
+        if use_alarm:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+
+
+def _one_line(text: str, limit: int = 160) -> str:
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[:limit - 1] + "…"
+
+
 def map_article(article: Article, settings: Settings, hints: TypeHints = NO_HINTS) -> ArticleResult:
-    """process_article with the stage loaded from settings; a language without a pipeline
-    becomes a skipped result instead of an error."""
+    """process_article with the stage loaded from settings. Never raises for one article: a
+    language without a pipeline, an article over its time budget and any error inside the
+    map become a skipped result with a one-line reason."""
+    def skipped(reason: str) -> ArticleResult:
+        return ArticleResult(article=dataclasses.replace(article, text=""), triples=(),
+                             skipped=Skipped(article.source, reason))
+
     try:
         stage = load_stage(article.lang or "und", settings)
     except ModelNotInstalled as exc:
-        return ArticleResult(article=dataclasses.replace(article, text=""), triples=(), skipped=Skipped(article.source, str(exc)))
-    return process_article(article, stage, hints)
+        return skipped(str(exc))
+    seconds = settings.article_seconds
+    try:
+        with time_budget(seconds) as deadline:
+            return process_article(article, stage, hints, chunk_chars=settings.chunk_chars,
+                                   max_sentence_tokens=settings.max_sentence_tokens, deadline=deadline)
+    except ArticleTimeout:
+        return skipped(f"took longer than the per-article budget of {seconds:g} s ([build] article_seconds); skipped")
+    except RecursionError:
+        return skipped("could not be processed: nesting too deep (RecursionError)")
+    except Exception as exc:  # one article's failure never aborts the build
+        return skipped(_one_line(f"could not be processed: {type(exc).__name__}: {exc}"))
 
 
 def with_language(articles: Iterable[Article], forced: str | None, on_skip: Callable[[Skipped], None],
