@@ -168,3 +168,270 @@ def test_hostile_build_time_budget_works_in_worker_processes(tmp_path, settings)
     result = run_build([folder], dataclasses.replace(settings, article_seconds=4.0), lang="en", workers=2)
     assert result.report.articles_built == 2
     assert "budget of 4 s" in reason_for(result, "huge.txt")
+
+
+# -- 2. bad options fail before any work -----------------------------------------------------
+
+def run_cli(*argv: str) -> int:
+    from kg.cli import main
+
+    return main(list(argv))
+
+
+@pytest.fixture
+def no_work(monkeypatch):
+    """Fails the test if any input is read (the options must be refused first)."""
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("inputs were read before the options were checked")
+
+    monkeypatch.setattr(pipeline, "read_articles", refuse)
+
+
+@pytest.mark.parametrize("case", ["existing-file", "missing-parent", "parent-is-file", "read-only-parent"])
+def test_hostile_build_bad_out_path_fails_before_work(tmp_path, capsys, no_work, case):
+    (tmp_path / "afile").write_text("x")
+    out = {"existing-file": tmp_path / "afile", "missing-parent": tmp_path / "nope" / "out",
+           "parent-is-file": tmp_path / "afile" / "out", "read-only-parent": Path("/proc") / "kg-out"}[case]
+    assert run_cli("build", str(GOOD), "--out", str(out)) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("kg: error: --out") and "\n" not in err
+
+
+@pytest.mark.parametrize("flag", [["--workers", "0"], ["--workers", "many"], ["--article-seconds", "0"],
+                                  ["--article-seconds", "inf"], ["--article-seconds", "nan"], ["--max-nodes", "0"],
+                                  ["--min-confidence", "2"], ["--base-iri", 'http://x/a>b<c"d/']])
+def test_hostile_build_bad_option_value_fails_in_one_line(tmp_path, capsys, no_work, flag):
+    assert run_cli("build", str(GOOD), "--out", str(tmp_path / "out"), *flag) == 2
+    err = capsys.readouterr().err.strip()
+    assert "error" in err and "\n" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_hostile_build_bad_budget_in_config_fails_in_one_line(tmp_path, capsys, no_work):
+    config = tmp_path / "kg.cfg"
+    config.write_text("[build]\narticle_seconds = -1\n")
+    assert run_cli("--config", str(config), "build", str(GOOD), "--out", str(tmp_path / "out")) == 2
+    assert "article_seconds" in capsys.readouterr().err
+
+
+# -- 3. an atomic, consistent output set -----------------------------------------------------
+
+import json  # noqa: E402
+import os  # noqa: E402
+import shutil  # noqa: E402
+import signal  # noqa: E402
+import subprocess  # noqa: E402
+
+from rdflib import Graph  # noqa: E402
+from rdflib.compare import graph_diff, isomorphic, to_isomorphic  # noqa: E402
+
+from kg.pipeline import build, remove_articles  # noqa: E402
+
+NAMES = ("graph.ttl", "graph.html", "triples.jsonl", "report.json")
+SECOND = "Boxly opened a depot in Leeds. Boxly hired Jo Li from Acme.\n"
+
+
+def assert_same_graph(got: Graph, want: Graph) -> None:
+    if not isomorphic(got, want):
+        _both, only_got, only_want = graph_diff(to_isomorphic(got), to_isomorphic(want))
+        pytest.fail(f"graphs differ:\nonly built:\n{only_got.serialize(format='nt')}\n"
+                    f"only expected:\n{only_want.serialize(format='nt')}")
+
+
+def output_set(out: Path) -> tuple[str, Graph]:
+    """The generation every top-level name resolves into (all the same one) and its graph."""
+    generation = (out / "current").resolve()
+    for name in NAMES:
+        assert (out / name).resolve() == generation / name and (out / name).is_file(), name
+    assert json.loads((out / "report.json").read_text())["generation"] == generation.name
+    return generation.name, Graph().parse(out / "graph.ttl", format="turtle")
+
+
+def no_leftovers(out: Path) -> None:
+    assert [p.name for p in (out / "generations").iterdir()] == [(out / "current").resolve().name]
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+
+
+@pytest.fixture(scope="module")
+def old_set(tmp_path_factory, settings):
+    """An output folder built from one article (copied per test)."""
+    base = tmp_path_factory.mktemp("old")
+    inputs = base / "in"
+    inputs.mkdir()
+    (inputs / GOOD.name).write_text(GOOD.read_text(encoding="utf-8"), encoding="utf-8")
+    build([inputs], base / "out", settings, lang="en")
+    return base
+
+
+def kg_process(*argv: str, env: dict | None = None) -> subprocess.Popen:
+    code = "import sys; from kg.cli import main; sys.exit(main(sys.argv[1:]))"
+    return subprocess.Popen([sys.executable, "-c", code, *argv], cwd=ROOT, env={**os.environ, **(env or {})},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def pause_at(phase: str, flag: Path, *argv: str) -> subprocess.Popen:
+    proc = kg_process(*argv, env={"KG_TEST_PAUSE_AT": phase, "KG_TEST_PAUSE_FILE": str(flag)})
+    deadline = time.monotonic() + 180
+    while not flag.exists():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the build never reached its pause point"
+        time.sleep(0.05)
+    return proc
+
+
+@pytest.mark.parametrize("phase, survivor", [("map", "old"), ("staged", "old"), ("renamed", "old"),
+                                             ("switched", "new"), ("cleanup", "new")])
+def test_hostile_build_sigkill_at_each_phase_leaves_one_whole_set(tmp_path, old_set, settings, phase, survivor):
+    shutil.copytree(old_set, tmp_path, symlinks=True, dirs_exist_ok=True)
+    out, inputs = tmp_path / "out", tmp_path / "in"
+    old_generation, old_graph = output_set(out)
+    (inputs / "second.txt").write_text(SECOND, encoding="utf-8")
+    proc = pause_at(phase, tmp_path / "paused", "build", str(inputs), "--out", str(out), "--lang", "en")
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.communicate()
+    generation, graph = output_set(out)
+    assert (generation == old_generation) == (survivor == "old")
+    if survivor == "old":
+        assert_same_graph(graph, old_graph)
+    # the next build cleans what the killed one left and gives the graph of a clean build
+    again = kg_process("build", str(inputs), "--out", str(out), "--lang", "en")
+    assert again.wait(timeout=300) == 0, again.communicate()
+    no_leftovers(out)
+    _generation, graph = output_set(out)
+    assert_same_graph(graph, run_build([inputs], settings, lang="en").graph)
+
+
+def test_hostile_build_second_build_on_a_locked_folder_refuses_or_waits(tmp_path, old_set, capsys):
+    shutil.copytree(old_set, tmp_path, symlinks=True, dirs_exist_ok=True)
+    out, inputs = tmp_path / "out", tmp_path / "in"
+    holder = pause_at("staged", tmp_path / "paused", "build", str(inputs), "--out", str(out), "--fresh")
+    try:
+        assert run_cli("build", str(inputs), "--out", str(out), "--lang", "en") == 3
+        err = capsys.readouterr().err.strip()
+        assert "another kg build is writing to" in err and f"pid {holder.pid}" in err and "\n" not in err
+        import threading
+
+        box = {}
+        waiter = threading.Thread(target=lambda: box.setdefault("rc", run_cli(
+            "build", str(inputs), "--out", str(out), "--lang", "en", "--wait", "--no-html")))
+        waiter.start()
+        time.sleep(1)
+        assert waiter.is_alive()  # waiting for the lock
+    finally:
+        os.kill(holder.pid, signal.SIGKILL)
+        holder.communicate()
+    waiter.join(timeout=300)
+    assert box.get("rc") == 0
+
+
+def test_hostile_build_output_folder_is_never_read_as_input(tmp_path, old_set, settings):
+    shutil.copytree(old_set, tmp_path, symlinks=True, dirs_exist_ok=True)
+    result = build([tmp_path], tmp_path / "out", settings, lang="en")  # the folder holding --out
+    assert result.report.articles_built == 1 and result.changes["unchanged"] == 1
+
+
+# -- 4. incremental builds -------------------------------------------------------------------
+
+@pytest.fixture
+def mapped(monkeypatch):
+    """The ids of the articles the map actually runs on (in this process)."""
+    seen: list[str] = []
+    real = pipeline.map_article
+
+    def counting(article, settings, hints=pipeline.NO_HINTS):
+        seen.append(article.id)
+        return real(article, settings, hints)
+
+    monkeypatch.setattr(pipeline, "map_article", counting)
+    return seen
+
+
+def clean_graph(settings, *paths: Path) -> Graph:
+    return run_build(list(paths), settings).graph
+
+
+def samples(tmp_path: Path, names: list[str]) -> Path:
+    folder = tmp_path / "samples"
+    folder.mkdir(exist_ok=True)
+    for name in names:
+        shutil.copy(ROOT / "samples" / name, folder / name)
+    return folder
+
+
+ALL = sorted(p.name for p in (ROOT / "samples").iterdir() if p.suffix in (".txt", ".html", ".jsonl"))
+
+
+def test_hostile_build_adding_an_article_maps_only_it(tmp_path, settings, mapped):
+    first = samples(tmp_path, ALL[:-1])
+    build([first], tmp_path / "out", settings)
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    shutil.copy(ROOT / "samples" / ALL[-1], extra / ALL[-1])
+    mapped.clear()
+    result = build([extra], tmp_path / "out", settings)
+    assert len(mapped) >= 1 and all(ALL[-1].split(".")[0] in m for m in mapped)
+    assert result.changes["added"] == len(mapped) >= 1 and result.changes["changed"] == result.changes["unchanged"] == 0
+    assert_same_graph(output_set(tmp_path / "out")[1], clean_graph(settings, first, extra))
+
+
+def test_hostile_build_unchanged_articles_are_no_ops(tmp_path, settings, mapped):
+    folder = samples(tmp_path, ALL[:3])
+    first = build([folder], tmp_path / "out", settings)
+    mapped.clear()
+    again = build([folder], tmp_path / "out", settings)
+    assert mapped == [] and again.changes["added"] == again.changes["changed"] == 0
+    assert_same_graph(again.graph, first.graph)
+
+
+def test_hostile_build_changed_article_replaces_its_facts(tmp_path, settings, mapped):
+    folder = corpus(tmp_path, **{"second.txt": SECOND})
+    build([folder], tmp_path / "out", settings, lang="en")
+    (folder / "second.txt").write_text("Zentro opened an office in Porto. Zentro hired Ana Sousa.\n", encoding="utf-8")
+    mapped.clear()
+    result = build([folder], tmp_path / "out", settings, lang="en")
+    assert mapped == ["second"] and result.changes["changed"] == 1
+    names = {f.subject.name for f in result.facts} | {f.object.name for f in result.facts}
+    assert "Boxly" not in names and "Zentro" in names
+    assert_same_graph(output_set(tmp_path / "out")[1], run_build([folder], settings, lang="en").graph)
+
+
+def test_hostile_build_remove_drops_the_facts_only_it_supported(tmp_path, settings):
+    folder = corpus(tmp_path, **{"second.txt": SECOND})
+    build([folder], tmp_path / "out", settings, lang="en")
+    result, removed = remove_articles([str(folder / "second.txt")], tmp_path / "out", settings)
+    assert removed == ["second"]
+    names = {f.subject.name for f in result.facts} | {f.object.name for f in result.facts}
+    assert "Boxly" not in names and "Siemens" in " ".join(names)
+    (folder / "second.txt").unlink()
+    assert_same_graph(output_set(tmp_path / "out")[1], run_build([folder], settings, lang="en").graph)
+
+
+def test_hostile_build_remove_unknown_article_fails_in_one_line(tmp_path, old_set, capsys):
+    shutil.copytree(old_set, tmp_path, symlinks=True, dirs_exist_ok=True)
+    assert run_cli("remove", "no-such-article", "--out", str(tmp_path / "out")) == 1
+    assert "no article 'no-such-article'" in capsys.readouterr().err
+
+
+def test_hostile_build_same_content_under_two_paths_counts_once(tmp_path, settings, mapped):
+    folder = corpus(tmp_path)
+    build([folder], tmp_path / "out", settings, lang="en")
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    shutil.copy(GOOD, copy / "renamed.txt")
+    mapped.clear()
+    result = build([copy], tmp_path / "out", settings, lang="en")
+    assert mapped == [] and result.report.articles_built == 1
+    assert "same text as" in reason_for(result, "renamed.txt")
+    assert_same_graph(result.graph, run_build([folder], settings, lang="en").graph)
+
+
+def test_hostile_build_other_settings_map_stored_articles_again(tmp_path, settings, mapped):
+    folder = corpus(tmp_path, **{"second.txt": SECOND})
+    build([folder], tmp_path / "out", settings, lang="en")
+    other = dataclasses.replace(settings, max_sentence_tokens=120)
+    mapped.clear()
+    empty = tmp_path / "empty.txt"
+    empty.write_text("Acme hired Jo Li in Leeds.\n", encoding="utf-8")
+    result = build([empty], tmp_path / "out", other, lang="en")
+    assert sorted(mapped) == sorted([GOOD.stem, "second", "empty"])
+    assert_same_graph(result.graph, run_build([folder, empty], other, lang="en").graph)
