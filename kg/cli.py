@@ -10,14 +10,21 @@ from typing import Sequence
 
 from . import __version__
 from .cli_rdf import add_commands
-from .errors import KgError
+from .errors import ConfigError, KgError
 from .sparql import RESULT_FORMATS
 
 EXAMPLE_QUERY = "moves"  # queries/moves.rq: who moved from one company to another
 
 
+class _Parser(argparse.ArgumentParser):
+    """Bad options fail with one line (and exit code 2), naming the command and where to look."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="kg", description="Build a SPARQL-queryable knowledge graph from news articles (en, fr, de).")
+    parser = _Parser(prog="kg", description="Build a SPARQL-queryable knowledge graph from news articles (en, fr, de).")
     parser.add_argument("--version", action="version", version=f"kg {__version__}")
     parser.add_argument("--config", help="settings file overriding kg/default.cfg")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -35,6 +42,16 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     b.add_argument("--example-query", action="store_true", help="print the answer to an example SPARQL query")
     b.add_argument("--workers", type=_workers, metavar="N",
                    help="processes for the per-article map (default: one per core for 50 or more inputs, else 1)")
+    b.add_argument("--article-seconds", type=_seconds, metavar="S",
+                   help="skip an article whose NLP takes longer than this (default from config: 60)")
+    b.add_argument("--fresh", action="store_true", help="ignore the articles already built into --out; build only PATHs")
+    b.add_argument("--wait", action="store_true", help="wait for another build writing to --out instead of failing")
+
+    r = sub.add_parser("remove", help="remove articles (and the facts only they support) from a built folder")
+    r.add_argument("articles", nargs="+", metavar="ARTICLE", help="article id, source path or URL")
+    r.add_argument("--out", required=True, metavar="DIR", help="the output folder of kg build")
+    r.add_argument("--aliases", help="TSV of alias<TAB>canonical name (as given to kg build)")
+    r.add_argument("--wait", action="store_true", help="wait for another build writing to --out instead of failing")
 
     q = sub.add_parser("query", help="run a SPARQL query against a graph file")
     q.add_argument("graph", metavar="GRAPH", help="a Turtle (or other RDF) file written by kg build")
@@ -74,6 +91,18 @@ def _workers(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
     if not 1 <= value <= 256:
         raise argparse.ArgumentTypeError(f"must be between 1 and 256 (got {value})")
+    return value
+
+
+def _seconds(text: str) -> float:
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"must be a positive, finite number of seconds (got {text})")
     return value
 
 
@@ -125,7 +154,13 @@ def _aliases(path: str | None) -> dict[str, str]:
 def cmd_build(args) -> int:
     from .pipeline import ProgressLine, build, count_inputs
 
-    settings = _settings(args, base_iri=args.base_iri, min_confidence=args.min_confidence)
+    from .results_store import check_out_dir
+
+    settings = _settings(args, base_iri=args.base_iri, min_confidence=args.min_confidence,
+                         article_seconds=args.article_seconds)
+    check_out_dir(args.out)  # bad options fail before any work
+    if args.max_nodes is not None and args.max_nodes < 1:
+        raise ConfigError(f"--max-nodes must be at least 1 (got {args.max_nodes})")
     progress = ProgressLine()
     total = count_inputs(args.paths)
     progress.total = total
@@ -133,28 +168,16 @@ def cmd_build(args) -> int:
         result = build(
             args.paths, args.out, settings, lang=args.lang, aliases=_aliases(args.aliases),
             html=not args.no_html, max_nodes=args.max_nodes, progress=progress, formats=args.formats or (),
-            workers=_default_workers(args, total),
+            workers=_default_workers(args, total), wait=args.wait, fresh=args.fresh,
         )
     finally:
         progress.close()
-    report = result.report
-    langs = ", ".join(f"{lang} {n}" for lang, n in sorted(report.by_language.items()))
-    print(f"Built {report.articles_built} of {report.articles_read} articles ({langs}): "
-          f"{report.facts} facts about {report.entities} entities from {report.triples} extracted triples.")
-    for lang, model in sorted(report.models.items()):
-        print(f"  {lang}: {model}")
+    _print_summary(result)
     if args.explain_merges:
         print("Merges:")
         for merge in result.resolution.merges:
             print(f"  {merge.alias!r} -> {merge.entity_key}: {merge.reason}")
-    for warning in report.warnings:
-        print(f"warning: {warning}")
-    if report.skipped:
-        print(f"Skipped {len(report.skipped)}:")
-        for item in report.skipped:
-            print(f"  {item.source}: {item.reason}")
-    for kind, path in report.outputs.items():
-        print(f"{kind + ':':<9}{path}")
+    report = result.report
     if args.example_query:
         from .export import load_graph
         from .sparql import format_result, run_query
@@ -166,6 +189,37 @@ def cmd_build(args) -> int:
         print(text.splitlines()[0].lstrip("# "))
         sys.stdout.write(format_result(run_query(load_graph(report.outputs["turtle"]), text), "table"))
     return 0
+
+
+def cmd_remove(args) -> int:
+    from .pipeline import remove_articles
+
+    result, removed = remove_articles(args.articles, args.out, _settings(args), aliases=_aliases(args.aliases),
+                                      wait=args.wait)
+    print(f"Removed {len(removed)} article(s): {', '.join(removed)}")
+    _print_summary(result)
+    return 0
+
+
+def _print_summary(result) -> None:
+    report = result.report
+    langs = ", ".join(f"{lang} {n}" for lang, n in sorted(report.by_language.items()))
+    changes = result.changes
+    if changes and "added" in changes:
+        print(f"This run: {changes['added']} new, {changes['changed']} changed, {changes['unchanged']} unchanged; "
+              f"{changes['kept']} kept from earlier builds.")
+    print(f"Built {report.articles_built} articles ({langs}; {report.articles_read} read this run): "
+          f"{report.facts} facts about {report.entities} entities from {report.triples} extracted triples.")
+    for lang, model in sorted(report.models.items()):
+        print(f"  {lang}: {model}")
+    for warning in report.warnings:
+        print(f"warning: {warning}")
+    if report.skipped:
+        print(f"Skipped {len(report.skipped)}:")
+        for item in report.skipped:
+            print(f"  {item.source}: {item.reason}")
+    for kind, path in report.outputs.items():
+        print(f"{kind + ':':<9}{path}")
 
 
 def cmd_query(args) -> int:
@@ -251,7 +305,7 @@ def cmd_view(args) -> int:
     return 0
 
 
-COMMANDS = {"build": cmd_build, "query": cmd_query, "eval": cmd_eval, "models": cmd_models, "view": cmd_view}
+COMMANDS = {"build": cmd_build, "remove": cmd_remove, "query": cmd_query, "eval": cmd_eval, "models": cmd_models, "view": cmd_view}
 
 
 if __name__ == "__main__":  # pragma: no cover

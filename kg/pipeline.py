@@ -14,11 +14,15 @@ work on that alone. Only small results are kept — never a corpus-wide list of 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -30,13 +34,12 @@ from .extraction import ArticleView, RelationExtractor, extract_relations, extra
 from .files import write_atomic
 from .language import detect_language
 from .mentions import NO_HINTS, TypeHints, annotate_entities, vote_types
-from .sources import OUTPUT_MARKER
 from .nlp import LangPipeline, load_pipeline
 from .resolve import Resolution, resolve_entities
 from .languages import rule_folders, supported_languages
 from .rules import RuleSet, load_rules
 from .settings import Settings
-from .types import Article, ArticleResult, BuildReport, Fact, Skipped, Triple, TypeVote
+from .types import Article, ArticleResult, BuildReport, Fact, Mention, Skipped, Triple, TypeVote
 
 RULE_TYPED_VOTE = 0.25  # a type known only from the rule that used the name: weak evidence
 
@@ -74,32 +77,202 @@ def load_stage(lang: str, settings: Settings) -> LanguageStage:
     return _load_stage(lang, settings.models[lang], settings.extractors, settings.rule_folders, settings.learned_model)
 
 
-def process_article(article: Article, stage: LanguageStage, hints: TypeHints = NO_HINTS) -> ArticleResult:
+class ArticleTimeout(Exception):
+    """An article used up its time budget ([build] article_seconds)."""
+
+
+DEFAULT_CHUNK_CHARS = 100_000
+DEFAULT_SENTENCE_TOKENS = 150
+_CUT_AFTER = (",", ";", ":", "-", "–", "—", ")", "(")  # where a forced sentence cut reads best
+
+
+def split_text(text: str, max_chars: int) -> list[tuple[int, str]]:
+    """``text`` as (offset, piece) pairs, each piece at most ``max_chars`` long, cut at the last
+    paragraph break, else line break, else sentence end, else space before the limit (a hard
+    cut only when a piece has none). Joining the pieces gives back ``text`` exactly."""
+    pieces: list[tuple[int, str]] = []
+    start, n = 0, len(text)
+    while n - start > max_chars:
+        window = text[start:start + max_chars]
+        floor = max_chars // 2  # never cut so early that pieces get small
+        cut = -1
+        for sep in ("\n\n", "\n", ". ", "! ", "? ", " "):
+            at = window.rfind(sep, floor)
+            if at >= 0:
+                cut = at + len(sep)
+                break
+        if cut <= 0:
+            cut = max_chars
+        pieces.append((start, text[start:start + cut]))
+        start += cut
+    if start < n or not pieces:
+        pieces.append((start, text[start:]))
+    return pieces
+
+
+def cap_sentences(doc, max_tokens: int) -> int:
+    """Start a new sentence wherever one would run past ``max_tokens`` tokens, preferably after
+    a comma or dash in its second half; returns the number of cuts. Runs before the parser or
+    sentence splitter, which keep these starts: every later per-sentence step (matchers,
+    dependency trees, candidate pairs) then works on bounded sentences, so the time per
+    character cannot grow with the length of a line without punctuation."""
+    cuts = 0
+    since, best = 0, -1
+    for token in doc:
+        i = token.i
+        if i == 0 or token.is_sent_start:
+            since, best = 0, -1
+            continue
+        since += 1
+        if since >= max_tokens // 2 and doc[i - 1].text in _CUT_AFTER:
+            best = i
+        if since >= max_tokens:
+            cut = best if best > 0 else i
+            doc[cut].is_sent_start = True
+            cuts += 1
+            since, best = i - cut, -1
+    return cuts
+
+
+_SENTENCE_SETTERS = ("parser", "senter", "sentencizer")
+
+
+def run_pipeline(pipeline: LangPipeline, text: str, max_tokens: int = DEFAULT_SENTENCE_TOKENS,
+                 deadline: float | None = None):
+    """The language pipeline on ``text``, as ``pipeline(text)`` but with sentences capped at
+    ``max_tokens`` (:func:`cap_sentences`, just before the first component that sets sentence
+    boundaries) and the deadline checked between components."""
+    nlp = pipeline.nlp
+    doc = nlp.make_doc(text)  # type: ignore[attr-defined]
+    capped = False
+    for name, component in nlp.pipeline:  # type: ignore[attr-defined]
+        if not capped and name in _SENTENCE_SETTERS:
+            cap_sentences(doc, max_tokens)
+            capped = True
+        _check(deadline)
+        doc = component(doc)
+    if pipeline.postprocess is not None:
+        pipeline.postprocess(doc)
+    return doc
+
+
+def _check(deadline: float | None) -> None:
+    if deadline is not None and time.monotonic() > deadline:
+        raise ArticleTimeout()
+
+
+def process_article(article: Article, stage: LanguageStage, hints: TypeHints = NO_HINTS, *,
+                    chunk_chars: int = DEFAULT_CHUNK_CHARS, max_sentence_tokens: int = DEFAULT_SENTENCE_TOKENS,
+                    deadline: float | None = None) -> ArticleResult:
     """The per-article map: Article (language known) in, ArticleResult out. Pure: the result
-    depends on the article, the stage and the frozen hints only."""
-    doc = stage.pipeline(article.text)
+    depends on the article, the stage and the frozen hints only.
+
+    A text longer than ``chunk_chars`` is processed in pieces (:func:`split_text`) whose
+    offsets are shifted back into the article text; a name or fact that straddles a cut, and a
+    reference ("the company") to a name in another piece, are lost. ``deadline`` (a
+    :func:`time.monotonic` value) is checked between pieces and pipeline components and raises
+    :class:`ArticleTimeout`."""
+    limit = min(chunk_chars, getattr(stage.pipeline.nlp, "max_length", chunk_chars))
+    triples: list[Triple] = []
+    people: set[str] = set()
+    votes: list[TypeVote] = []
+    for offset, piece in split_text(article.text, limit):
+        _check(deadline)
+        part_triples, part_people, part_votes = _process_piece(
+            dataclasses.replace(article, text=piece), stage, hints, max_sentence_tokens, deadline)
+        triples.extend(_shift(t, offset) for t in part_triples) if offset else triples.extend(part_triples)
+        people.update(part_people)
+        votes.extend(part_votes)
+    return ArticleResult(
+        article=dataclasses.replace(article, text=""), triples=tuple(triples), people=tuple(sorted(people)),
+        type_votes=tuple(votes), model=stage.pipeline.name,
+    )
+
+
+def _process_piece(article: Article, stage: LanguageStage, hints: TypeHints, max_tokens: int,
+                   deadline: float | None) -> tuple[tuple[Triple, ...], set[str], tuple[TypeVote, ...]]:
+    doc = run_pipeline(stage.pipeline, article.text, max_tokens, deadline)
+    _check(deadline)
     lexicon = stage.ruleset.lexicon
     annotated = annotate_entities(doc, stage.lang, lexicon, hints, use_ner="ner" in stage.pipeline.nlp.pipe_names)
+    _check(deadline)
     view = ArticleView(article=article, annotated=annotated, lexicon=lexicon, lang=stage.lang)
     triples = tuple(extract_relations(view, stage.extractors))
     votes = annotated.type_votes + tuple(
         TypeVote(m.name, m.type, RULE_TYPED_VOTE) for t in triples for m in (t.subject, t.object)
     )
-    people = tuple(sorted({e.text for e in doc.ents if e.label_ == "Person" and " " in e.text.strip()}))
-    return ArticleResult(
-        article=dataclasses.replace(article, text=""), triples=triples, people=people,
-        type_votes=votes, model=stage.pipeline.name,
+    people = {e.text for e in doc.ents if e.label_ == "Person" and " " in e.text.strip()}
+    return triples, people, votes
+
+
+def _shift(triple: Triple, offset: int) -> Triple:
+    """A triple found in a piece, with its offsets moved into the whole article's text."""
+    def moved(m: Mention) -> Mention:
+        return dataclasses.replace(m, start=m.start + offset, end=m.end + offset)
+
+    return dataclasses.replace(
+        triple, subject=moved(triple.subject), object=moved(triple.object),
+        evidence_start=triple.evidence_start + offset, evidence_end=triple.evidence_end + offset,
     )
 
 
+@contextmanager
+def time_budget(seconds: float | None) -> Iterator[float | None]:
+    """A deadline ``seconds`` from now, enforced two ways. In a process's main thread (the
+    ``kg`` command, and every worker of :func:`map_articles`, which runs its tasks in its main
+    thread) a SIGALRM timer raises :class:`ArticleTimeout` wherever the article is, even in
+    the middle of a pipeline component, as soon as control returns to Python. Elsewhere
+    (another thread, a platform without SIGALRM, a caller that already set a timer) the
+    yielded deadline is checked between pieces and components only."""
+    if not seconds:
+        yield None
+        return
+    deadline = time.monotonic() + seconds
+    use_alarm = (hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+                 and signal.getitimer(signal.ITIMER_REAL)[0] == 0)
+    previous = None
+    if use_alarm:
+        def on_alarm(_signum, _frame):
+            raise ArticleTimeout()
+
+        previous = signal.signal(signal.SIGALRM, on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield deadline
+    finally:
+        if use_alarm:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+
+
+def _one_line(text: str, limit: int = 160) -> str:
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[:limit - 1] + "…"
+
+
 def map_article(article: Article, settings: Settings, hints: TypeHints = NO_HINTS) -> ArticleResult:
-    """process_article with the stage loaded from settings; a language without a pipeline
-    becomes a skipped result instead of an error."""
+    """process_article with the stage loaded from settings. Never raises for one article: a
+    language without a pipeline, an article over its time budget and any error inside the
+    map become a skipped result with a one-line reason."""
+    def skipped(reason: str) -> ArticleResult:
+        return ArticleResult(article=dataclasses.replace(article, text=""), triples=(),
+                             skipped=Skipped(article.source, reason))
+
     try:
         stage = load_stage(article.lang or "und", settings)
     except ModelNotInstalled as exc:
-        return ArticleResult(article=dataclasses.replace(article, text=""), triples=(), skipped=Skipped(article.source, str(exc)))
-    return process_article(article, stage, hints)
+        return skipped(str(exc))
+    seconds = settings.article_seconds
+    try:
+        with time_budget(seconds) as deadline:
+            return process_article(article, stage, hints, chunk_chars=settings.chunk_chars,
+                                   max_sentence_tokens=settings.max_sentence_tokens, deadline=deadline)
+    except ArticleTimeout:
+        return skipped(f"{TIMEOUT_REASON} of {seconds:g} s ([build] article_seconds); skipped")
+    except RecursionError:
+        return skipped("could not be processed: nesting too deep (RecursionError)")
+    except Exception as exc:  # one article's failure never aborts the build
+        return skipped(_one_line(f"could not be processed: {type(exc).__name__}: {exc}"))
 
 
 def with_language(articles: Iterable[Article], forced: str | None, on_skip: Callable[[Skipped], None],
@@ -240,7 +413,9 @@ def filter_facts(facts: Iterable[Fact], min_confidence: float) -> list[Fact]:
 @dataclass
 class BuildResult:
     """A build's result: the rdflib graph, the facts with their evidence (``Fact.sources``),
-    every extracted triple, the articles and the report."""
+    every extracted triple, the articles and the report. A build into an output folder also
+    carries the folder's article index and what changed (``changes``: added, changed,
+    unchanged, kept, removed)."""
 
     report: BuildReport
     resolution: Resolution
@@ -248,24 +423,19 @@ class BuildResult:
     articles: dict[str, Article]
     graph: object = None  # rdflib.Graph
     triples: list[Triple] = field(default_factory=list)
+    index: list | None = None  # kg.results_store.Entry, in the order articles were added
+    changes: dict[str, int] = field(default_factory=dict)
 
 
-def run_build(
-    paths: Iterable[str | Path],
-    settings: Settings,
-    *,
-    lang: str | None = None,
-    aliases: Mapping[str, str] | None = None,
-    progress: Callable[[int, str], None] | None = None,
-    workers: int = 1,
-) -> BuildResult:
-    """Read, map, reduce, resolve and build the graph, writing nothing."""
+def assemble(results: Iterable[ArticleResult], settings: Settings, *, report: BuildReport,
+             aliases: Mapping[str, str] | None = None, started: float | None = None,
+             allow_empty: bool = False) -> BuildResult:
+    """Reduce, resolve and build the graph from per-article results (fresh or stored alike)."""
     from .graph import build_graph
 
-    started = time.perf_counter()
-    extraction = extract_corpus(paths, settings, lang=lang, progress=progress, workers=workers)
-    report = extraction.report
-    if report.articles_built == 0:
+    started = time.perf_counter() if started is None else started
+    extraction = reduce_results(results, report)
+    if report.articles_built == 0 and not allow_empty:
         reasons = "; ".join(f"{s.source}: {s.reason}" for s in report.skipped[:3]) or "no input articles found"
         raise NothingBuilt(f"nothing could be built ({reasons})")
     resolution = resolve_extraction(extraction, aliases)
@@ -278,33 +448,72 @@ def run_build(
                        graph=graph, triples=extraction.triples)
 
 
+def run_build(
+    paths: Iterable[str | Path],
+    settings: Settings,
+    *,
+    lang: str | None = None,
+    aliases: Mapping[str, str] | None = None,
+    progress: Callable[[int, str], None] | None = None,
+    workers: int = 1,
+) -> BuildResult:
+    """Read, map, reduce, resolve and build the graph, writing nothing."""
+    started = time.perf_counter()
+    report = BuildReport()
+
+    def mapped() -> Iterator[ArticleResult]:
+        for done in map_articles(read_corpus(paths, settings, lang=lang, report=report), settings, workers):
+            yield done
+            if progress:
+                progress(report.articles_read, done.article.source)
+
+    return assemble(mapped(), settings, report=report, aliases=aliases, started=started)
+
+
 def write_outputs(result: BuildResult, out_dir: str | Path, *, html: bool = True, max_nodes: int | None = None,
-                  formats: Iterable[str] = ()) -> dict[str, str]:
+                  formats: Iterable[str] = (), wait: bool = False) -> dict[str, str]:
     """Write graph.ttl (plus any other ``formats``), graph.html, triples.jsonl and
-    report.json into ``out_dir``, each atomically; returns kind -> path."""
+    report.json as one new output set of ``out_dir`` (:mod:`kg.results_store`: staged, then
+    switched in with one rename; the top-level names follow). Returns kind -> path.
+
+    The folder's article index (for incremental builds) is the result's ``index``; a result
+    built in memory (:func:`run_build`) has none, so a later incremental build into the same
+    folder starts from the articles it is given."""
     from .export import get_format, graph_file_name, write_graph
+    from .results_store import OutputFolder, check_out_dir
 
     wanted = [get_format(name) for name in formats]
+    check_out_dir(out_dir)
     report = result.report
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / OUTPUT_MARKER).touch()  # the reader never takes this folder for input
-    write_graph(result.graph, out / "graph.ttl", "turtle")
-    report.outputs["turtle"] = str(out / "graph.ttl")
-    for fmt in wanted:
-        if fmt.name != "turtle":
-            path = out / graph_file_name(fmt.name)
-            write_graph(result.graph, path, fmt.name)
-            report.outputs[fmt.name] = str(path)
-    if html:
-        from .viz import write_html
+    options = {"html": html, "max_nodes": max_nodes, "formats": [f.name for f in wanted if f.name != "turtle"]}
 
-        write_html(result.graph, out / "graph.html", title="kg: knowledge graph from news", max_nodes=max_nodes)
-        report.outputs["html"] = str(out / "graph.html")
-    write_triples(result.triples, out / "triples.jsonl")
-    report.outputs["triples"] = str(out / "triples.jsonl")
-    report.outputs["report"] = str(out / "report.json")
-    write_report(report, out / "report.json", seconds=report.seconds)
+    def write_files(stage: Path) -> list[str]:
+        names = ["graph.ttl"]
+        write_graph(result.graph, stage / "graph.ttl", "turtle")
+        report.outputs["turtle"] = str(out / "graph.ttl")
+        for fmt in wanted:
+            if fmt.name != "turtle":
+                name = graph_file_name(fmt.name)
+                write_graph(result.graph, stage / name, fmt.name)
+                report.outputs[fmt.name] = str(out / name)
+                names.append(name)
+        if html:
+            from .viz import write_html
+
+            write_html(result.graph, stage / "graph.html", title="kg: knowledge graph from news", max_nodes=max_nodes)
+            report.outputs["html"] = str(out / "graph.html")
+            names.append("graph.html")
+        write_triples(result.triples, stage / "triples.jsonl")
+        report.outputs["triples"] = str(out / "triples.jsonl")
+        report.outputs["report"] = str(out / "report.json")
+        write_report(report, stage / "report.json", seconds=report.seconds,
+                     extra={"generation": stage.name.removeprefix(".staging-"), "changes": result.changes,
+                            "options": options})
+        return names + ["triples.jsonl", "report.json"]
+
+    with OutputFolder(out, wait=wait) as folder:
+        folder.publish(write_files, result.index)
     return dict(report.outputs)
 
 
@@ -320,15 +529,201 @@ def build(
     progress: Callable[[int, str], None] | None = None,
     formats: Iterable[str] = (),
     workers: int = 1,
+    wait: bool = False,
+    fresh: bool = False,
 ) -> BuildResult:
-    """The whole job: :func:`run_build`, then :func:`write_outputs`."""
+    """The whole job, incremental: the articles already in ``out_dir`` (its index) plus those
+    in ``paths``. Only new or changed articles are mapped; unchanged ones are no-ops; an
+    article with a known id and a new text replaces the old one; a text already in the folder
+    under another id counts once. Stored results and fresh ones go through the same reduce, so
+    the graph is the one a clean build of the same articles gives. ``fresh`` ignores what the
+    folder holds. The folder is locked for the whole build (``wait`` waits for another build
+    to finish instead of failing)."""
     from .export import get_format
+    from .results_store import OutputFolder, check_out_dir
 
-    for name in formats:  # a bad format fails before any work
+    formats = list(formats)
+    for name in formats:  # bad options fail before any work
         get_format(name)
-    result = run_build(paths, settings, lang=lang, aliases=aliases, progress=progress, workers=workers)
-    write_outputs(result, out_dir, html=html, max_nodes=max_nodes, formats=formats)
+    check_out_dir(out_dir)
+    started = time.perf_counter()
+    with OutputFolder(out_dir, wait=wait) as folder:
+        result = _incremental(folder, paths, settings, lang=lang, aliases=aliases, progress=progress,
+                              workers=workers, fresh=fresh, started=started)
+        write_outputs(result, out_dir, html=html, max_nodes=max_nodes, formats=formats)
     return result
+
+
+TIMEOUT_REASON = "took longer than the per-article budget"
+
+
+def _incremental(folder, paths, settings: Settings, *, lang, aliases, progress, workers, fresh, started) -> BuildResult:
+    from .results_store import Entry, content_hash, pause_point, retarget
+
+    fingerprint = settings_fingerprint(settings)
+    entries: dict[str, Entry] = {} if fresh else {e.id: e for e in folder.load_index()}
+    owners = {e.hash: e.id for e in entries.values()}
+    report = BuildReport()
+    changes = {"added": 0, "changed": 0, "unchanged": 0, "kept": len(entries)}
+    fresh_results: dict[str, ArticleResult] = {}
+    in_flight: dict[str, tuple[str, str]] = {}  # article id -> (content hash, text)
+
+    def new_articles() -> Iterator[Article]:
+        for article in read_corpus(paths, settings, lang=lang, report=report):
+            key = content_hash(article)
+            meta = dataclasses.replace(article, text="")
+            old = entries.get(article.id)
+            if old is not None and old.hash == key:
+                changes["unchanged"] += 1
+                changes["kept"] -= 1
+                entries[article.id] = Entry(article.id, key, meta)  # title or URL may be new
+                continue
+            owner = owners.get(key)
+            if owner is not None and owner != article.id:
+                report.skipped.append(Skipped(article.source, f"same text as {entries[owner].article.source}; read once"))
+                continue
+            if old is not None:
+                changes["changed"] += 1
+                changes["kept"] -= 1
+                owners.pop(old.hash, None)
+            else:
+                changes["added"] += 1
+            entries[article.id] = Entry(article.id, key, meta)
+            owners[key] = article.id
+            _text, stored = folder.load_record(key, fingerprint)
+            if stored is None:  # else mapped before (by another id, or by a build killed later)
+                in_flight[article.id] = (key, article.text)
+                yield article
+
+    def stale_articles() -> Iterator[Article]:
+        """Stored articles whose results were made by other code, rules or settings."""
+        for entry in list(entries.values()):
+            if entry.hash in fresh_results or entry.id in in_flight:
+                continue
+            text, stored = folder.load_record(entry.hash, fingerprint)
+            if stored is None and text is not None:
+                in_flight[entry.id] = (entry.hash, text)
+                yield dataclasses.replace(entry.article, text=text)
+
+    def all_articles() -> Iterator[Article]:
+        yield from new_articles()
+        yield from stale_articles()
+
+    for done in map_articles(all_articles(), settings, workers):
+        key, text = in_flight.pop(done.article.id)
+        if done.skipped is not None and done.skipped.reason.startswith(TIMEOUT_REASON):
+            entries.pop(done.article.id, None)  # not kept: tried again when given again
+            owners.pop(key, None)
+            report.skipped.append(done.skipped)
+        else:
+            folder.save_record(key, text, done, fingerprint)
+            fresh_results[key] = done
+        pause_point("map")
+        if progress:
+            progress(report.articles_read, done.article.source)
+
+    def results() -> Iterator[ArticleResult]:
+        for entry in list(entries.values()):
+            stored = fresh_results.get(entry.hash) or folder.load_record(entry.hash, fingerprint)[1]
+            if stored is None:
+                report.warnings.append(f"{entry.article.source}: its stored result is missing; give the article again")
+                del entries[entry.id]
+                continue
+            yield retarget(stored, entry.article)
+
+    result = assemble(results(), settings, report=report, aliases=aliases, started=started)
+    result.index = list(entries.values())
+    result.changes = changes
+    return result
+
+
+def remove_articles(names: Iterable[str], out_dir: str | Path, settings: Settings, *,
+                    aliases: Mapping[str, str] | None = None, wait: bool = False) -> tuple[BuildResult, list[str]]:
+    """Remove articles (by id, source path or URL) from an output folder and publish the set
+    without them: the facts only they supported go, the others lose their evidence. The
+    output options (HTML, formats) of the current set are kept. Returns the result and the
+    ids removed; raises KgError if a name matches no article."""
+    from .results_store import OutputFolder, check_out_dir, retarget
+
+    check_out_dir(out_dir)
+    started = time.perf_counter()
+    with OutputFolder(out_dir, wait=wait) as folder:
+        entries = folder.load_index()
+        if not entries:
+            raise KgError(f"{out_dir} holds no articles built by this version of kg")
+        removed: list[str] = []
+        for name in names:
+            hits = [e for e in entries if _names_article(name, e.article)]
+            if not hits:
+                raise KgError(f"no article {name!r} in {out_dir} (give an article id, source path or URL)")
+            removed.extend(e.id for e in hits if e.id not in removed)
+        kept = [e for e in entries if e.id not in removed]
+        fingerprint = settings_fingerprint(settings)
+        report = BuildReport()
+        results = []
+        for entry in kept:
+            text, stored = folder.load_record(entry.hash, fingerprint)
+            if stored is None and text is not None:
+                stored = map_article(dataclasses.replace(entry.article, text=text), settings)
+                folder.save_record(entry.hash, text, stored, fingerprint)
+            if stored is not None:
+                results.append(retarget(stored, entry.article))
+        result = assemble(results, settings, report=report, aliases=aliases, started=started, allow_empty=True)
+        result.index = kept
+        result.changes = {"removed": len(removed), "kept": len(kept)}
+        options = folder.current_options()
+        write_outputs(result, out_dir, html=options.get("html", True), max_nodes=options.get("max_nodes"),
+                      formats=options.get("formats", ()))
+    return result, removed
+
+
+def _names_article(name: str, article: Article) -> bool:
+    if name in (article.id, article.source) or (article.url and name == article.url):
+        return True
+    source = article.source.rsplit(":", 1)[0] if article.source.rsplit(":", 1)[-1].isdigit() else article.source
+    try:
+        return Path(name).resolve() == Path(source).resolve() or Path(name).resolve() == Path(article.source).resolve()
+    except OSError:
+        return False
+
+
+@lru_cache(maxsize=8)
+def _fingerprint(config: str, extra_folders: tuple[str, ...]) -> str:
+    digest = hashlib.sha256(config.encode("utf-8"))
+    package = Path(__file__).parent
+    roots = [package, *(Path(f) for f in extra_folders)]
+    for root in roots:
+        if not root.is_dir():
+            continue
+        for path in sorted(root.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+                digest.update(str(path.relative_to(root)).encode("utf-8"))
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:32]
+
+
+def settings_fingerprint(settings: Settings) -> str:
+    """What a stored per-article result depends on besides the text: kg's code and rule data,
+    extra rule folders, the model serving each language (and its version), the extractors and
+    the map's limits. A stored result with another fingerprint is mapped again."""
+    from importlib import metadata
+
+    from .nlp import choose_model
+
+    models = {}
+    for lang in sorted(settings.models):
+        try:
+            name = choose_model(lang, settings.models)
+        except KgError:
+            name = "missing"
+        try:
+            version = metadata.version(name)
+        except (metadata.PackageNotFoundError, ValueError):
+            version = ""
+        models[lang] = f"{name} {version}"
+    config = json.dumps({"models": models, "extractors": settings.extractors, "chunk_chars": settings.chunk_chars,
+                         "max_sentence_tokens": settings.max_sentence_tokens}, sort_keys=True)
+    return _fingerprint(config, tuple(settings.rule_folders))
 
 
 def write_triples(triples: Iterable[Triple], path: Path) -> None:
@@ -337,9 +732,10 @@ def write_triples(triples: Iterable[Triple], path: Path) -> None:
     write_atomic(path, "\n".join(lines) + ("\n" if lines else ""))
 
 
-def write_report(report: BuildReport, path: Path, seconds: float) -> None:
+def write_report(report: BuildReport, path: Path, seconds: float, extra: Mapping[str, object] | None = None) -> None:
     data = dataclasses.asdict(report)
     data["seconds"] = round(seconds, 2)
+    data.update(extra or {})
     write_atomic(path, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 
@@ -393,5 +789,5 @@ def count_inputs(paths: Iterable[str | Path]) -> int | None:
 __all__ = [
     "ArticleResult", "Extraction", "LanguageStage", "BuildResult", "build", "extract_corpus",
     "load_stage", "map_article", "process_article", "reduce_results", "resolve_extraction",
-    "filter_facts", "write_triples", "KgError",
+    "filter_facts", "write_triples", "KgError", "remove_articles", "assemble", "settings_fingerprint",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import configparser
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,12 @@ class Settings:
     calibration: str = ""  # confidence calibration table; "" = shipped, "none" = raw confidence
     # A .txt/.html/.jsonl file larger than this is skipped unread (kg.articles.read_articles).
     max_file_bytes: int = 50_000_000
+    # The per-article map (kg.pipeline.process_article): texts longer than chunk_chars are
+    # processed in pieces cut at paragraph or sentence ends; no sentence is longer than
+    # max_sentence_tokens; an article taking longer than article_seconds is skipped.
+    chunk_chars: int = 100_000
+    max_sentence_tokens: int = 150
+    article_seconds: float = 60.0
 
 
 # Characters that may not appear in an IRI written between <...> in Turtle or N-Triples.
@@ -58,6 +65,9 @@ def load_settings(user_file: str | Path | None = None, **overrides) -> Settings:
         base_iri = parser.get("graph", "base_iri")
         min_confidence = parser.getfloat("build", "min_confidence")
         max_file_bytes = parser.getint("build", "max_file_bytes")
+        chunk_chars = parser.getint("build", "chunk_chars")
+        max_sentence_tokens = parser.getint("build", "max_sentence_tokens")
+        article_seconds = parser.getfloat("build", "article_seconds")
     except (configparser.Error, ValueError) as exc:
         raise ConfigError(f"bad setting: {exc}") from exc
     models = {
@@ -80,12 +90,27 @@ def load_settings(user_file: str | Path | None = None, **overrides) -> Settings:
         min_confidence = float(overrides["min_confidence"])
     if overrides.get("max_file_bytes") is not None:
         max_file_bytes = int(overrides["max_file_bytes"])
+    if overrides.get("article_seconds") is not None:
+        article_seconds = float(overrides["article_seconds"])
     base_iri = check_base_iri(base_iri if base_iri.endswith(("/", "#")) else base_iri + "/")
     if not 0.0 <= min_confidence <= 1.0:
         raise ConfigError(f"min_confidence must be within [0, 1] (got {min_confidence})")
     if max_file_bytes < 1:
         raise ConfigError(f"max_file_bytes must be a positive number of bytes (got {max_file_bytes})")
+    check_article_seconds(article_seconds)
+    if not 1_000 <= chunk_chars <= 1_000_000:
+        raise ConfigError(f"chunk_chars must be between 1000 and 1000000 characters (got {chunk_chars})")
+    if not 20 <= max_sentence_tokens <= 10_000:
+        raise ConfigError(f"max_sentence_tokens must be between 20 and 10000 (got {max_sentence_tokens})")
     return Settings(
         base_iri=base_iri, min_confidence=min_confidence, models=models, extractors=extractors,
         rule_folders=rule_folders, max_file_bytes=max_file_bytes, learned_model=learned_model, calibration=calibration,
+        chunk_chars=chunk_chars, max_sentence_tokens=max_sentence_tokens, article_seconds=article_seconds,
     )
+
+
+def check_article_seconds(seconds: float) -> float:
+    """A per-article time budget must be a positive, finite number of seconds."""
+    if not (seconds > 0 and math.isfinite(seconds)):
+        raise ConfigError(f"article_seconds must be a positive, finite number of seconds (got {seconds})")
+    return seconds
