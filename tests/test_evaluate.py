@@ -185,9 +185,10 @@ def test_evaluate_alias_chains_are_followed(gold: list[GoldTriple]) -> None:
 
 def test_evaluate_format_eval_has_tables_and_error_lists(gold: list[GoldTriple]) -> None:
     result = score([("en_parcelwise", "Parcelwise", "located_in", "Delft")], gold, {}, LANGS)
-    report = format_eval(result)
-    for heading in ("relation", "language", "article", "overall", "missed (7):", "spurious (1):"):
+    report = format_eval(result, by_article=True)
+    for heading in ("relation", "language", "language relation", "article", "overall", "missed (7):", "spurious (1):"):
         assert heading in report
+    assert "\narticle " not in format_eval(result)  # the article table only when asked
     assert "en_parcelwise: Parcelwise --located_in--> Delft" in report
     assert 'Mara Lind --founded--> Kobaltwerk  "Gründerin Mara Lind"' in report
     overall_line = next(line for line in report.splitlines() if line.startswith("all "))
