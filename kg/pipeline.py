@@ -24,7 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .articles import read_articles
-from .errors import KgError, ModelNotInstalled, NothingBuilt
+from .errors import ConfigError, KgError, ModelNotInstalled, NothingBuilt
 from .extract import Matchers, compile_matchers
 from .extraction import ArticleView, RelationExtractor, extract_relations, extractor_factory
 from .files import write_atomic
@@ -248,12 +248,24 @@ def run_build(
     aliases: Mapping[str, str] | None = None,
     progress: Callable[[int, str], None] | None = None,
     workers: int = 1,
+    engine: str = "local",
+    scheduler: str | None = None,
 ) -> BuildResult:
-    """Read, map, reduce, resolve and build the graph, writing nothing."""
+    """Read, map, reduce, resolve and build the graph, writing nothing. ``engine="dask"`` runs
+    the per-article stages on a Dask cluster (``scheduler``, else a LocalCluster of ``workers``
+    processes; see :mod:`kg.dask_engine`); the reduce and everything after it are the same."""
     from .graph import build_graph
 
     started = time.perf_counter()
-    extraction = extract_corpus(paths, settings, lang=lang, progress=progress, workers=workers)
+    if engine == "dask":
+        from .dask_engine import extract_corpus_dask
+
+        extraction = extract_corpus_dask(paths, settings, lang=lang, progress=progress, workers=workers,
+                                         scheduler=scheduler)
+    elif engine == "local":
+        extraction = extract_corpus(paths, settings, lang=lang, progress=progress, workers=workers)
+    else:
+        raise ConfigError(f"unknown engine {engine!r} (local, dask)")
     report = extraction.report
     if report.articles_built == 0:
         reasons = "; ".join(f"{s.source}: {s.reason}" for s in report.skipped[:3]) or "no input articles found"
@@ -310,13 +322,22 @@ def build(
     progress: Callable[[int, str], None] | None = None,
     formats: Iterable[str] = (),
     workers: int = 1,
+    engine: str = "local",
+    scheduler: str | None = None,
+    shards: str | Path | None = None,
 ) -> BuildResult:
-    """The whole job: :func:`run_build`, then :func:`write_outputs`."""
+    """The whole job: :func:`run_build`, then :func:`write_outputs` (and, with ``shards``, the
+    graph split into N-Triples files for a bulk loader: :func:`kg.shards.write_shards`)."""
     from .export import get_format
 
     for name in formats:  # a bad format fails before any work
         get_format(name)
-    result = run_build(paths, settings, lang=lang, aliases=aliases, progress=progress, workers=workers)
+    result = run_build(paths, settings, lang=lang, aliases=aliases, progress=progress, workers=workers,
+                       engine=engine, scheduler=scheduler)
+    if shards is not None:
+        from .shards import write_shards
+
+        result.report.outputs["shards"] = str(write_shards(result.graph, shards))
     write_outputs(result, out_dir, html=html, max_nodes=max_nodes, formats=formats)
     return result
 
