@@ -10,7 +10,7 @@ from typing import Sequence
 
 from . import __version__
 from .cli_rdf import add_commands
-from .errors import KgError
+from .errors import ConfigError, KgError
 from .query import RESULT_FORMATS
 
 EXAMPLE_QUERY = "moves"  # queries/moves.rq: who moved from one company to another
@@ -35,6 +35,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     b.add_argument("--example-query", action="store_true", help="print the answer to an example SPARQL query")
     b.add_argument("--workers", type=_workers, metavar="N",
                    help="processes for the per-article map (default: one per core for 50 or more inputs, else 1)")
+    b.add_argument("--engine", choices=("local", "dask"), default="local",
+                   help="where the per-article map runs: this machine, or a Dask cluster (pip install 'kg-news[dask]')")
+    b.add_argument("--scheduler", metavar="ADDRESS",
+                   help="Dask scheduler (tcp://host:8786) for --engine dask; default: a local cluster of --workers processes")
+    b.add_argument("--shards", metavar="DIR", help="also write the graph as N-Triples shards (part-NNNNN.nt) for a bulk loader")
 
     q = sub.add_parser("query", help="run a SPARQL query against a graph file")
     q.add_argument("graph", metavar="GRAPH", help="a Turtle (or other RDF) file written by kg build")
@@ -119,15 +124,21 @@ def _aliases(path: str | None) -> dict[str, str]:
 def cmd_build(args) -> int:
     from .pipeline import ProgressLine, build, count_inputs
 
+    from .dask_engine import expand_paths  # globs ('shards/*.jsonl'); imports no dask
+
     settings = _settings(args, base_iri=args.base_iri, min_confidence=args.min_confidence)
+    paths = expand_paths(args.paths)
+    if args.scheduler and args.engine != "dask":
+        raise ConfigError("--scheduler needs --engine dask")
     progress = ProgressLine()
-    total = count_inputs(args.paths)
+    total = count_inputs(paths)
     progress.total = total
     try:
         result = build(
-            args.paths, args.out, settings, lang=args.lang, aliases=_aliases(args.aliases),
+            paths, args.out, settings, lang=args.lang, aliases=_aliases(args.aliases),
             html=not args.no_html, max_nodes=args.max_nodes, progress=progress, formats=args.formats or (),
-            workers=_default_workers(args, total),
+            workers=(args.workers or 0) if args.engine == "dask" else _default_workers(args, total),
+            engine=args.engine, scheduler=args.scheduler, shards=args.shards,
         )
     finally:
         progress.close()

@@ -38,6 +38,7 @@ import glob
 import hashlib
 import logging
 import os
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -414,26 +415,33 @@ def extract_corpus_dask(
     client=None,
     partition_size: int = PARTITION_SIZE,
     warm: bool = True,
+    timeout: float | None = None,
 ) -> Extraction:
     """:func:`kg.pipeline.extract_corpus` on a Dask cluster: ``client`` if given (left open),
     else the scheduler at ``scheduler``, else a LocalCluster of ``workers`` processes (both
-    closed at the end)."""
+    closed at the end). ``timeout`` bounds the whole build (seconds; default none)."""
     own = client is None
     cluster = None
     if own:
         client, cluster = open_client(scheduler, workers)
     try:
-        return _extract(client, expand_paths(paths), settings, lang, progress, partition_size, warm)
+        return _extract(client, expand_paths(paths), settings, lang, progress, partition_size, warm, timeout)
     finally:
         if own:
-            client.close()
+            client.close(timeout=60)
             if cluster is not None:
-                cluster.close()
+                cluster.close(timeout=60)
 
 
 def _extract(client, paths: list[str], settings: Settings, lang: str | None,
-             progress: Callable[[int, str], None] | None, partition_size: int, warm: bool) -> Extraction:
+             progress: Callable[[int, str], None] | None, partition_size: int, warm: bool,
+             timeout: float | None) -> Extraction:
     distributed = _import_distributed()
+    deadline = None if timeout is None else time.monotonic() + timeout
+
+    def left() -> float | None:
+        return None if deadline is None else max(0.0, deadline - time.monotonic())
+
     report = BuildReport()
     skip = report.skipped.append
     read_articles(paths, lang=lang, on_skip=skip, max_file_bytes=settings.max_file_bytes)  # raises for a missing path
@@ -446,7 +454,7 @@ def _extract(client, paths: list[str], settings: Settings, lang: str | None,
     # 1. plan: manifests (ids, digests, byte ranges) of every file, kept in file order
     plan_futures = [client.submit(plan_files, group, lang, settings.max_file_bytes, pure=False)
                     for group in _chunks(files, PLAN_FILES_PER_TASK)]
-    plans = [plan for future in plan_futures for plan in future.result()]
+    plans = [plan for future in plan_futures for plan in future.result(timeout=left())]
     client.cancel(plan_futures)
     for plan in plans:
         report.skipped.extend(plan.skipped)
@@ -463,7 +471,7 @@ def _extract(client, paths: list[str], settings: Settings, lang: str | None,
 
     def results() -> Iterator[ArticleResult]:
         done = 0
-        queue = distributed.as_completed()
+        queue = distributed.as_completed(timeout=left())
         parts: dict[str, tuple[WorkItem, ...]] = {}
 
         def collect(future) -> Iterator[ArticleResult]:
