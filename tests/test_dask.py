@@ -80,15 +80,17 @@ def test_dask_build_is_isomorphic_to_a_local_build(dask_client, local, settings)
 
 def test_dask_loads_each_language_stage_once_per_worker(dask_client, settings):
     small = 1  # one article a task: the most tasks per worker
+    before = dask_client.run(stage_loads)
     first = extract_corpus_dask([SAMPLES], settings, client=dask_client, partition_size=small, timeout=TIMEOUT)
     loads = dask_client.run(stage_loads)
     extract_corpus_dask([SAMPLES], settings, client=dask_client, partition_size=small, timeout=TIMEOUT)
     again = dask_client.run(stage_loads)
-    assert first.report.articles_built >= 8
-    assert len(loads) == 2
+    assert first.report.articles_built >= 8 and len(loads) == 2
     for address, info in loads.items():
-        # warmed by the worker plugin: one stage per configured language, then never again
-        assert info["loaded"] == len(settings.models), (address, info)
+        # at most one load per configured language (the worker plugin warms them; other tests
+        # may have done it already), then never again, however many articles follow
+        assert info["loaded"] - before[address]["loaded"] <= len(settings.models), (address, info)
+        assert info["loaded"] >= 1
         assert again[address] == info
     assert len({info["pid"] for info in loads.values()}) == 2  # two processes, not threads
 
@@ -96,6 +98,9 @@ def test_dask_loads_each_language_stage_once_per_worker(dask_client, settings):
 def _corpus(tmp_path: Path) -> Path:
     """JSONL shards and files whose ids collide, a duplicate text, bad lines, a BOM, cp1252."""
     texts = sorted(p.read_text(encoding="utf-8") for p in SAMPLES.glob("*.txt"))
+    texts += [json.loads(line)["text"] for line in (SAMPLES / "briefs.jsonl").read_text(encoding="utf-8").splitlines()
+              if line.strip()]
+    assert len(texts) >= 6
     shards = tmp_path / "shards"
     shards.mkdir()
     rows_a = [{"id": "same", "text": texts[0]}, {"id": "a1", "text": texts[1], "title": "A one"},
