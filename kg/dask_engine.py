@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .articles import JSONL_SUFFIXES, _Reader, read_articles
-from .errors import InputError, KgError, ModelNotInstalled
+from .errors import ConfigError, InputError, KgError, ModelNotInstalled
 from .names import slug
 from .pipeline import Extraction, load_stage, map_article, reduce_results, with_language
 from .settings import Settings
@@ -243,7 +243,8 @@ def partitions(planned: Iterable[Planned], size: int) -> Iterator[tuple[WorkItem
         for p in batch:
             ident = (p.entry.source, p.article_id, p.entry.digest)
             last = out[-1] if out else None
-            if p.entry.line and p.plan.codec and last is not None and last.file == p.plan.file and last.codec:
+            if p.entry.line and last is not None and last.file == p.plan.file and last.codec == p.plan.codec:
+                # the next line of the same file: one range (or one whole-file read, UTF-16)
                 out[-1] = dataclasses.replace(last, ids=last.ids + (ident,), end=p.entry.end)
             elif p.entry.line and p.plan.codec:
                 out.append(WorkItem(p.plan.file, (ident,), p.plan.codec, p.plan.warnings,
@@ -399,6 +400,22 @@ def open_client(scheduler: str | None = None, workers: int | None = None, *, tim
     return distributed.Client(cluster, timeout=timeout), cluster
 
 
+def kg_version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+def _check_versions(client) -> None:
+    """Every worker must run this kg: the map's results are only the same with the same code."""
+    mine = kg_version()
+    other = {address: v for address, v in client.run(kg_version).items() if v != mine}
+    if other:
+        address, version = sorted(other.items())[0]
+        raise ConfigError(f"Dask worker {address} runs kg {version}, this client kg {mine}; "
+                          f"install the same kg version (and models) on every worker")
+
+
 def _chunks(items: list, size: int) -> Iterator[list]:
     for i in range(0, len(items), size):
         yield items[i:i + size]
@@ -448,6 +465,7 @@ def _extract(client, paths: list[str], settings: Settings, lang: str | None,
     listing = _Reader(lang, skip, settings.max_file_bytes)  # the local reader's walk: a stat, no reading
     files = [InputFile(str(p), str(p) if p.is_absolute() else os.path.abspath(p))
              for p in listing._files([Path(p) for p in paths])]
+    _check_versions(client)
     if warm:
         client.register_plugin(_plugin(settings, sorted(settings.models)), name="kg-warm-stages")
 

@@ -96,11 +96,11 @@ def test_dask_loads_each_language_stage_once_per_worker(dask_client, settings):
 
 
 def _corpus(tmp_path: Path) -> Path:
-    """JSONL shards and files whose ids collide, a duplicate text, bad lines, a BOM, cp1252."""
+    """JSONL shards and files whose ids collide, a duplicate text, bad lines, BOMs, cp1252, UTF-16."""
     texts = sorted(p.read_text(encoding="utf-8") for p in SAMPLES.glob("*.txt"))
     texts += [json.loads(line)["text"] for line in (SAMPLES / "briefs.jsonl").read_text(encoding="utf-8").splitlines()
               if line.strip()]
-    assert len(texts) >= 6
+    assert len(texts) >= 7
     shards = tmp_path / "shards"
     shards.mkdir()
     rows_a = [{"id": "same", "text": texts[0]}, {"id": "a1", "text": texts[1], "title": "A one"},
@@ -112,6 +112,8 @@ def _corpus(tmp_path: Path) -> Path:
     (shards / "b.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows_b), encoding="utf-8")
     (shards / "c.jsonl").write_bytes(json.dumps({"id": "c1", "text": texts[0].replace("the", "thé")},
                                                 ensure_ascii=True).encode("ascii").replace(b"\\u00e9", b"\xe9"))
+    utf16 = [{"id": "d1", "text": texts[5] + " Coda one."}, {"id": "d2", "text": texts[6] + " Coda two."}]
+    (shards / "d.jsonl").write_text("\n".join(json.dumps(r) for r in utf16), encoding="utf-16")  # BOM: read whole
     (shards / "same.txt").write_text(texts[2] + "\nA different ending.", encoding="utf-8")
     return shards
 
@@ -209,3 +211,21 @@ def test_dask_cli_build_with_scheduler_and_shards(dask_client, local, tmp_path):
     _assert_isomorphic(local.graph, read_shards(shards))
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert report["outputs"]["shards"] == str(shards)
+
+
+def test_dask_worker_with_another_kg_version_is_refused(dask_client, settings):
+    from kg.errors import ConfigError
+
+    def set_version(version):
+        import kg
+
+        previous, kg.__version__ = kg.__version__, version
+        return previous
+
+    [address, *_] = sorted(dask_client.scheduler_info()["workers"])
+    previous = dask_client.run(set_version, "0.0.0-other", workers=[address])[address]
+    try:
+        with pytest.raises(ConfigError, match="runs kg 0.0.0-other"):
+            extract_corpus_dask([SAMPLES], settings, client=dask_client, timeout=TIMEOUT)
+    finally:
+        dask_client.run(set_version, previous, workers=[address])
