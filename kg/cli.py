@@ -46,6 +46,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                    help="skip an article whose NLP takes longer than this (default from config: 60)")
     b.add_argument("--fresh", action="store_true", help="ignore the articles already built into --out; build only PATHs")
     b.add_argument("--wait", action="store_true", help="wait for another build writing to --out instead of failing")
+    b.add_argument("--engine", choices=("local", "dask"), default="local",
+                   help="where the per-article map runs: this machine, or a Dask cluster (pip install 'kg-news[dask]')")
+    b.add_argument("--scheduler", metavar="ADDRESS",
+                   help="Dask scheduler (tcp://host:8786) for --engine dask; default: a local cluster of --workers processes")
+    b.add_argument("--shards", metavar="DIR", help="also write the graph as N-Triples shards (part-NNNNN.nt) for a bulk loader")
 
     r = sub.add_parser("remove", help="remove articles (and the facts only they support) from a built folder")
     r.add_argument("articles", nargs="+", metavar="ARTICLE", help="article id, source path or URL")
@@ -154,21 +159,26 @@ def _aliases(path: str | None) -> dict[str, str]:
 def cmd_build(args) -> int:
     from .pipeline import ProgressLine, build, count_inputs
 
+    from .dask_engine import expand_paths  # globs ('shards/*.jsonl'); imports no dask
     from .results_store import check_out_dir
 
     settings = _settings(args, base_iri=args.base_iri, min_confidence=args.min_confidence,
                          article_seconds=args.article_seconds)
+    paths = expand_paths(args.paths)
+    if args.scheduler and args.engine != "dask":
+        raise ConfigError("--scheduler needs --engine dask")
     check_out_dir(args.out)  # bad options fail before any work
     if args.max_nodes is not None and args.max_nodes < 1:
         raise ConfigError(f"--max-nodes must be at least 1 (got {args.max_nodes})")
     progress = ProgressLine()
-    total = count_inputs(args.paths)
+    total = count_inputs(paths)
     progress.total = total
     try:
         result = build(
-            args.paths, args.out, settings, lang=args.lang, aliases=_aliases(args.aliases),
+            paths, args.out, settings, lang=args.lang, aliases=_aliases(args.aliases),
             html=not args.no_html, max_nodes=args.max_nodes, progress=progress, formats=args.formats or (),
-            workers=_default_workers(args, total), wait=args.wait, fresh=args.fresh,
+            workers=(args.workers or 0) if args.engine == "dask" else _default_workers(args, total),
+            wait=args.wait, fresh=args.fresh, engine=args.engine, scheduler=args.scheduler, shards=args.shards,
         )
     finally:
         progress.close()

@@ -28,7 +28,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .articles import read_articles
-from .errors import KgError, ModelNotInstalled, NothingBuilt
+from .errors import ConfigError, KgError, ModelNotInstalled, NothingBuilt
 from .extract import Matchers, compile_matchers
 from .extraction import ArticleView, RelationExtractor, extract_relations, extractor_factory
 from .files import write_atomic
@@ -431,10 +431,17 @@ def assemble(results: Iterable[ArticleResult], settings: Settings, *, report: Bu
              aliases: Mapping[str, str] | None = None, started: float | None = None,
              allow_empty: bool = False) -> BuildResult:
     """Reduce, resolve and build the graph from per-article results (fresh or stored alike)."""
+    return finish_build(reduce_results(results, report), settings, aliases=aliases, started=started,
+                        allow_empty=allow_empty)
+
+
+def finish_build(extraction: Extraction, settings: Settings, *, aliases: Mapping[str, str] | None = None,
+                 started: float | None = None, allow_empty: bool = False) -> BuildResult:
+    """Resolve, calibrate and build the graph of a reduced Extraction."""
     from .graph import build_graph
 
     started = time.perf_counter() if started is None else started
-    extraction = reduce_results(results, report)
+    report = extraction.report
     if report.articles_built == 0 and not allow_empty:
         reasons = "; ".join(f"{s.source}: {s.reason}" for s in report.skipped[:3]) or "no input articles found"
         raise NothingBuilt(f"nothing could be built ({reasons})")
@@ -456,9 +463,21 @@ def run_build(
     aliases: Mapping[str, str] | None = None,
     progress: Callable[[int, str], None] | None = None,
     workers: int = 1,
+    engine: str = "local",
+    scheduler: str | None = None,
 ) -> BuildResult:
-    """Read, map, reduce, resolve and build the graph, writing nothing."""
+    """Read, map, reduce, resolve and build the graph, writing nothing. ``engine="dask"`` runs
+    the per-article stages on a Dask cluster (``scheduler``, else a LocalCluster of ``workers``
+    processes; see :mod:`kg.dask_engine`); the reduce and everything after it are the same."""
     started = time.perf_counter()
+    if engine == "dask":
+        from .dask_engine import extract_corpus_dask
+
+        extraction = extract_corpus_dask(paths, settings, lang=lang, progress=progress, workers=workers,
+                                         scheduler=scheduler)
+        return finish_build(extraction, settings, aliases=aliases, started=started)
+    if engine != "local":
+        raise ConfigError(f"unknown engine {engine!r} (local, dask)")
     report = BuildReport()
 
     def mapped() -> Iterator[ArticleResult]:
@@ -531,6 +550,9 @@ def build(
     workers: int = 1,
     wait: bool = False,
     fresh: bool = False,
+    engine: str = "local",
+    scheduler: str | None = None,
+    shards: str | Path | None = None,
 ) -> BuildResult:
     """The whole job, incremental: the articles already in ``out_dir`` (its index) plus those
     in ``paths``. Only new or changed articles are mapped; unchanged ones are no-ops; an
@@ -538,7 +560,9 @@ def build(
     under another id counts once. Stored results and fresh ones go through the same reduce, so
     the graph is the one a clean build of the same articles gives. ``fresh`` ignores what the
     folder holds. The folder is locked for the whole build (``wait`` waits for another build
-    to finish instead of failing)."""
+    to finish instead of failing). ``engine="dask"`` maps on a Dask cluster (always a fresh
+    build of ``paths``); ``shards`` also writes the graph as N-Triples files for a bulk loader
+    (:func:`kg.shards.write_shards`)."""
     from .export import get_format
     from .results_store import OutputFolder, check_out_dir
 
@@ -548,8 +572,16 @@ def build(
     check_out_dir(out_dir)
     started = time.perf_counter()
     with OutputFolder(out_dir, wait=wait) as folder:
-        result = _incremental(folder, paths, settings, lang=lang, aliases=aliases, progress=progress,
-                              workers=workers, fresh=fresh, started=started)
+        if engine == "local":
+            result = _incremental(folder, paths, settings, lang=lang, aliases=aliases, progress=progress,
+                                  workers=workers, fresh=fresh, started=started)
+        else:
+            result = run_build(paths, settings, lang=lang, aliases=aliases, progress=progress, workers=workers,
+                               engine=engine, scheduler=scheduler)
+        if shards is not None:
+            from .shards import write_shards
+
+            result.report.outputs["shards"] = str(write_shards(result.graph, shards))
         write_outputs(result, out_dir, html=html, max_nodes=max_nodes, formats=formats)
     return result
 
