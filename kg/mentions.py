@@ -133,9 +133,12 @@ def annotate_entities(doc, lang: str, lexicon: Lexicon, memory: TypeMemory, *, u
     """Find and type names, set ``doc.ents`` and merge each name into one token; record the
     types found in ``memory`` for the articles that follow."""
     gaz = load_gazetteer()
-    spans = _proper_noun_spans(doc, lexicon, gaz, memory, stts=not use_ner)
-    if use_ner:  # NER first; proper-noun chunks only where NER saw nothing
-        ner = _ner_spans(doc, lexicon)
+    spans = _proper_noun_spans(doc, lexicon, gaz, memory, stts=lang == "de")  # every German pipeline has HanTa's STTS tags
+    ner = _ner_spans(doc, lexicon) if use_ner else []
+    if use_ner and lang == "de":  # kg's German name rules first; NER adds the names they miss
+        ner = _german_ner_candidates(doc, ner, gaz)
+        spans = sorted(spans + [s for s in ner if not _overlaps(spans, s.start, s.end)], key=lambda s: s.start)
+    elif use_ner:  # NER first; proper-noun chunks only where NER saw nothing
         spans = ner + [s for s in spans if not _overlaps(ner, s.start, s.end)]
     spans = _add_gazetteer_places(doc, spans, gaz)
     spans = _add_known_names(doc, spans, memory)
@@ -144,12 +147,48 @@ def annotate_entities(doc, lang: str, lexicon: Lexicon, memory: TypeMemory, *, u
     _one_type_per_name(doc, spans)
     spans = _spread_names(doc, spans)
     _surname_backreferences(doc, spans)
+    if lang == "de":  # last: every rule-based type comes first
+        _type_by_ner(spans, ner)
     spans = [s for s in spans if _keep(doc, s, lexicon)]
     _set_and_merge(doc, spans)
     _mark_place_adjectives(doc, lang, gaz)
     for ent in doc.ents:
         if ent.label_ != UNKNOWN and refers_to(ent[0]) is None:
-            memory.record(ent.text, ent.label_, 0.5 if lang == "de" and not use_ner else 1.0)
+            memory.record(ent.text, ent.label_, 0.5 if lang == "de" else 1.0)
+
+
+def _german_ner_candidates(doc, ner: list[_Span], gaz: Gazetteer) -> list[_Span]:
+    """German NER entities as extra name candidates, without adjectives: kg reads place
+    adjectives itself ("Münchner" -> Munich), so an entity starting with one loses it, and one
+    that is then a lone common noun ("Münchner Start-up") or only adjectives ("deutschen") goes."""
+    table = gaz.place_adjectives.get("de", {})
+    out = []
+    for span in ner:
+        start = span.start
+        while start < span.end and fold(doc[start].text) in table:
+            start += 1
+        tokens = doc[start:span.end]
+        if not len(tokens) or all(t.tag_.startswith("ADJ") for t in tokens):
+            continue
+        if start > span.start and len(tokens) == 1 and tokens[0].tag_ == "NN":
+            continue
+        out.append(_Span(start, span.end, span.type, span.reason))
+    return out
+
+
+def _type_by_ner(spans: list[_Span], ner: list[_Span]) -> None:
+    """A German name the rules found but could not type takes the type of the NER entity over
+    it, when that is one type and, for a lone word, not a person (a surname is typed by its full
+    name) nor a place (places come from the gazetteer): as for NER names in _type_span."""
+    for span in spans:
+        if span.type != UNKNOWN or span.reason != "proper-noun":
+            continue
+        types = {n.type for n in ner if n.start < span.end and span.start < n.end}
+        if len(types) != 1 or UNKNOWN in types:
+            continue
+        if span.end - span.start == 1 and types & {"Person", "Place"}:
+            continue
+        span.type, span.reason = types.pop(), "ner:type"
 
 
 # -- candidate spans ---------------------------------------------------------------------------

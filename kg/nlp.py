@@ -3,8 +3,10 @@
 The preference lists live in ``kg/default.cfg`` (``[models]``), so a user who installs an
 official or larger model gets it without code changes. German has no spaCy pipeline on the
 registries kg is installed from, so kg ships its own: spaCy's German tokenizer and sentence
-splitter plus the HanTa tagger (POS and lemmas; its model ships inside its wheel). Nothing is
-downloaded at run time.
+splitter plus the HanTa tagger (POS and lemmas; its model ships inside its wheel), with kg's
+German NER (``kg_de_ner``, trained from open corpora by ``scripts/train-de-ner``, inside the
+package) or without it (``fallback``: names from kg's rules only). Nothing is downloaded at run
+time.
 """
 
 from __future__ import annotations
@@ -12,12 +14,17 @@ from __future__ import annotations
 import importlib.util
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Callable
 
 from .errors import ModelNotInstalled
 
 FALLBACK = "fallback"
 FALLBACK_NAME = "kg German fallback (spaCy de tokenizer + HanTa 1.2.1 tagger + kg rules)"
+# kg's own German NER, trained by scripts/train-de-ner and shipped inside the package.
+KG_DE_NER = "kg_de_ner"
+KG_DE_NER_DIR = Path(__file__).resolve().parent / "models" / "de_kg_ner"
+KG_DE_NER_NAME = "kg German NER (spaCy de tokenizer + HanTa 1.2.1 tagger + kg_ner PER/ORG/LOC/MISC)"
 
 # STTS tags (HanTa) -> Universal POS, so rules can use POS in every language.
 _STTS_TO_UPOS = {
@@ -35,6 +42,8 @@ MODEL_LICENCES = {
     "fr_core_news_md": "LGPL-LR (Explosion)",
     "fr_core_news_sm": "LGPL-LR (Explosion)",
     FALLBACK: "MIT (spaCy) + GPL-3.0 (HanTa, used unmodified as a library)",
+    KG_DE_NER: "CC BY 4.0 (NER weights from GermEval 2014, SmartData and MobIE; see "
+               "kg/models/de_kg_ner/LICENSE.txt) + GPL-3.0 (HanTa, used unmodified as a library)",
 }
 
 
@@ -61,6 +70,8 @@ class LangPipeline:
 def is_installed(model: str) -> bool:
     if model == FALLBACK:
         return importlib.util.find_spec("HanTa") is not None
+    if model == KG_DE_NER:
+        return importlib.util.find_spec("HanTa") is not None and (KG_DE_NER_DIR / "meta.json").is_file()
     return importlib.util.find_spec(model) is not None
 
 
@@ -91,7 +102,7 @@ def describe_models(preferences: dict[str, tuple[str, ...]]) -> dict[str, dict]:
             missing.append(model)
         out[lang] = {
             "model": chosen,
-            "name": FALLBACK_NAME if chosen == FALLBACK else chosen,
+            "name": {FALLBACK: FALLBACK_NAME, KG_DE_NER: KG_DE_NER_NAME}.get(chosen or "", chosen),
             "licence": MODEL_LICENCES.get(chosen or "", "see the package's metadata"),
             "better_models_not_installed": missing,
         }
@@ -104,6 +115,8 @@ def _load(lang: str, model: str) -> LangPipeline:
 
     if model == FALLBACK:
         return _load_german_fallback()
+    if model == KG_DE_NER:
+        return _load_german_ner()
     nlp = spacy.load(model)
     _split_ex_prefix(nlp)
     _ensure_newline_component()
@@ -148,24 +161,56 @@ def _ensure_newline_component() -> None:
         return doc
 
 
-def _load_german_fallback() -> LangPipeline:
-    import spacy
+def split_hyphen_compounds(nlp) -> None:
+    """Split German hyphen compounds ("Tiktok-Mutter" -> Tiktok - Mutter) as spaCy does for
+    en/fr, so the name and the cue noun are separate tokens; names are re-joined by the NER
+    step. The German NER is trained on text tokenized this way."""
     from spacy.lang.char_classes import ALPHA, HYPHENS
     from spacy.util import compile_infix_regex
 
+    infixes = list(nlp.Defaults.infixes) + [rf"(?<=[{ALPHA}0-9])(?:{HYPHENS})(?=[{ALPHA}])"]
+    nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+
+
+def _load_german_fallback() -> LangPipeline:
+    import spacy
+
+    nlp = spacy.blank("de")
+    tag = _hanta_tagger()
+    _german_conventions(nlp)
+    return LangPipeline(lang="de", name=FALLBACK_NAME, nlp=nlp, postprocess=tag)
+
+
+def _load_german_ner(path: Path = KG_DE_NER_DIR) -> LangPipeline:
+    """kg's German NER (trained by scripts/train-de-ner, shipped inside the package) on the
+    fallback's tokenizer conventions, with HanTa's POS and lemmas for the German rules."""
+    import spacy
+
+    if not (path / "meta.json").is_file():
+        raise ModelNotInstalled(f"kg's German NER model is missing from {path}; reinstall kg or run scripts/train-de-ner")
+    tag = _hanta_tagger()
+    nlp = spacy.load(path)
+    _german_conventions(nlp)
+    return LangPipeline(lang="de", name=f"{KG_DE_NER_NAME} {nlp.meta.get('version', '')}".strip(), nlp=nlp, postprocess=tag)
+
+
+def _german_conventions(nlp) -> None:
+    """Hyphen compounds split, a line break ends a sentence, punctuation ends the others; the
+    sentence components go before any trained component."""
+    split_hyphen_compounds(nlp)
+    _ensure_newline_component()
+    first = nlp.pipe_names[0] if nlp.pipe_names else None
+    nlp.add_pipe("kg_newline_boundaries", before=first) if first else nlp.add_pipe("kg_newline_boundaries")
+    nlp.add_pipe("sentencizer", after="kg_newline_boundaries")
+
+
+def _hanta_tagger() -> Callable:
+    """A post-processing step setting STTS tags, Universal POS and lemmas from HanTa."""
     try:
         from HanTa import HanoverTagger
     except ImportError as exc:  # pragma: no cover - hanta is a dependency
-        raise ModelNotInstalled("the German fallback needs HanTa; run: pip install hanta==1.2.1") from exc
+        raise ModelNotInstalled("kg's German pipelines need HanTa; run: pip install hanta==1.2.1") from exc
 
-    nlp = spacy.blank("de")
-    # Split hyphen compounds ("Tiktok-Mutter" -> Tiktok - Mutter) as spaCy does for en/fr,
-    # so the name and the cue noun are separate tokens; names are re-joined by the NER step.
-    infixes = list(nlp.Defaults.infixes) + [rf"(?<=[{ALPHA}0-9])(?:{HYPHENS})(?=[{ALPHA}])"]
-    nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
-    _ensure_newline_component()
-    nlp.add_pipe("kg_newline_boundaries")
-    nlp.add_pipe("sentencizer")
     tagger = HanoverTagger.HanoverTagger("morphmodel_ger.pgz")
 
     def tag(doc) -> None:
@@ -182,4 +227,4 @@ def _load_german_fallback() -> LangPipeline:
             if token.is_space:
                 token.pos_ = "SPACE"
 
-    return LangPipeline(lang="de", name=FALLBACK_NAME, nlp=nlp, postprocess=tag)
+    return tag
