@@ -174,9 +174,13 @@ def annotate_entities(doc, lang: str, lexicon: Lexicon, hints: TypeHints = NO_HI
     (a city adjective standing for its city, "the company" for the article's main company)
     become mentions that carry the name they refer to."""
     gaz = load_gazetteer()
-    spans = _proper_noun_spans(doc, lexicon, gaz, hints, stts=not use_ner)
-    if use_ner:  # NER first; proper-noun chunks only where NER saw nothing
-        ner = _ner_spans(doc, lexicon)
+    # German pipelines carry HanTa's STTS tags; a pipeline without NER reads capitalisation alone
+    spans = _proper_noun_spans(doc, lexicon, gaz, hints, stts=lang == "de" or not use_ner)
+    ner = _ner_spans(doc, lexicon) if use_ner else []
+    if use_ner and lang == "de":  # kg's German name rules first; NER adds the names they miss
+        ner = _german_ner_candidates(doc, ner, gaz)
+        spans = sorted(spans + [s for s in ner if not _overlaps(spans, s.start, s.end)], key=lambda s: s.start)
+    elif use_ner:  # NER first; proper-noun chunks only where NER saw nothing
         spans = ner + [s for s in spans if not _overlaps(ner, s.start, s.end)]
     spans = _add_gazetteer_places(doc, spans, gaz)
     spans = _add_known_names(doc, spans, hints)
@@ -185,6 +189,8 @@ def annotate_entities(doc, lang: str, lexicon: Lexicon, hints: TypeHints = NO_HI
     _one_type_per_name(doc, spans)
     spans = _spread_names(doc, spans)
     _surname_backreferences(doc, spans)
+    if lang == "de":  # last: every rule-based type comes first
+        _type_by_ner(spans, ner)
     spans = [s for s in spans if _keep(doc, s, lexicon)]
     _set_and_merge(doc, spans)
     references = _place_adjectives(doc, lang, gaz)
@@ -194,7 +200,7 @@ def annotate_entities(doc, lang: str, lexicon: Lexicon, hints: TypeHints = NO_HI
     refs = {span.start_char: ref for span, ref in references}
     mentions = []
     votes = []
-    weight = 0.5 if lang == "de" and not use_ner else 1.0
+    weight = 0.5 if lang == "de" else 1.0
     for ent in doc.ents:
         ref = refs.get(ent.start_char)
         mentions.append(Mention(
@@ -205,6 +211,40 @@ def annotate_entities(doc, lang: str, lexicon: Lexicon, hints: TypeHints = NO_HI
         if ent.label_ != UNKNOWN and ref is None:
             votes.append(TypeVote(ent.text, ent.label_, weight))
     return Annotated(doc=doc, mentions=tuple(mentions), type_votes=tuple(votes))
+
+
+def _german_ner_candidates(doc, ner: list[_Span], gaz: Gazetteer) -> list[_Span]:
+    """German NER entities as extra name candidates, without adjectives: kg reads place
+    adjectives itself ("Münchner" -> Munich), so an entity starting with one loses it, and one
+    that is then a lone common noun ("Münchner Start-up") or only adjectives ("deutschen") goes."""
+    table = gaz.place_adjectives.get("de", {})
+    out = []
+    for span in ner:
+        start = span.start
+        while start < span.end and fold(doc[start].text) in table:
+            start += 1
+        tokens = doc[start:span.end]
+        if not len(tokens) or all(t.tag_.startswith("ADJ") for t in tokens):
+            continue
+        if start > span.start and len(tokens) == 1 and tokens[0].tag_ == "NN":
+            continue
+        out.append(_Span(start, span.end, span.type, span.reason))
+    return out
+
+
+def _type_by_ner(spans: list[_Span], ner: list[_Span]) -> None:
+    """A German name the rules found but could not type takes the type of the NER entity over
+    it, when that is one type and, for a lone word, not a person (a surname is typed by its full
+    name) nor a place (places come from the gazetteer): as for NER names in _type_span."""
+    for span in spans:
+        if span.type != UNKNOWN or span.reason != "proper-noun":
+            continue
+        types = {n.type for n in ner if n.start < span.end and span.start < n.end}
+        if len(types) != 1 or UNKNOWN in types:
+            continue
+        if span.end - span.start == 1 and types & {"Person", "Place"}:
+            continue
+        span.type, span.reason = types.pop(), "ner:type"
 
 
 # -- candidate spans ---------------------------------------------------------------------------
@@ -601,17 +641,21 @@ PRONOUN_FACTOR = 0.8  # "it", "er", "il" resolved to the nearest fitting name
 def _antecedent(doc, token, wanted: str, window_start: int):
     """The name a reference at ``token`` most likely stands for: among the names of ``wanted``
     type ("any": Person or Organization) from ``window_start`` up to the token, the subject of
-    its clause first, then the first name of its sentence, then the nearest."""
+    its clause first, then a name of the reference's own sentence, then the first name of its
+    sentence, then the nearest."""
+    allowed = ("Person", "Organization", UNKNOWN) if wanted == "any" else (wanted, UNKNOWN)
     best, best_score = None, None
     for ent in doc.ents:
         if ent.start >= token.i or ent.start < window_start:
             continue
-        if ent.label_ not in (("Person", "Organization") if wanted == "any" else (wanted,)):
+        # an untyped name may be the antecedent too: the reference then stays untyped and
+        # yields no fact, rather than jumping to a typed name further away
+        if ent.label_ not in allowed:
             continue
         if ent.root.ent_id_ or ent.root.dep_ == "poss" and ent.root.head.i == token.i:
             continue
         sent = ent.sent
-        first = next((e for e in sent.ents if e.label_ == ent.label_), None)
+        first = next((e for e in sent.ents if e.label_ in allowed), None)
         score = (
             2 * (ent.root.dep_ in ("nsubj", "nsubj:pass", "nsubjpass", "sb")),
             sent.start == token.sent.start,  # same sentence before the earlier one

