@@ -11,7 +11,7 @@ from typing import Sequence
 from . import __version__
 from .cli_rdf import add_commands
 from .errors import KgError
-from .query import RESULT_FORMATS
+from .query import DEFAULT_MAX_MEMORY_MB, DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, RESULT_FORMATS
 
 EXAMPLE_QUERY = "moves"  # queries/moves.rq: who moved from one company to another
 
@@ -35,10 +35,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     b.add_argument("--example-query", action="store_true", help="print the answer to an example SPARQL query")
 
     q = sub.add_parser("query", help="run a SPARQL query against a graph file")
-    q.add_argument("graph", metavar="GRAPH", help="a Turtle (or other RDF) file written by kg build")
+    q.add_argument("graph", metavar="GRAPH", help="a Turtle (or other RDF) file written by kg build, a store folder, or an output folder holding store/")
     q.add_argument("query", metavar="QUERY", help="query text, @file.rq, or - for standard input")
     q.add_argument("--format", choices=RESULT_FORMATS, default="table")
     q.add_argument("--bind", action="append", metavar="NAME=VALUE", help="pre-bind a query variable (repeatable)")
+    q.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS", help=f"stop the query after this long (default {DEFAULT_TIMEOUT:g})")
+    q.add_argument("--max-rows", type=int, default=DEFAULT_MAX_ROWS, metavar="N", help=f"keep at most N result rows or triples, 0 for all (default {DEFAULT_MAX_ROWS})")
+    q.add_argument("--max-memory", type=int, default=DEFAULT_MAX_MEMORY_MB, metavar="MB", help=f"stop the query when it needs more memory than this (default {DEFAULT_MAX_MEMORY_MB})")
 
     e = sub.add_parser("eval", help="score extraction against gold triples (precision, recall, F1)")
     e.add_argument("paths", nargs="+", metavar="PATH")
@@ -142,15 +145,23 @@ def cmd_build(args) -> int:
 
 
 def cmd_query(args) -> int:
-    from .export import load_graph
-    from .query import format_result, read_query_arg, run_query
-
+    from .errors import ConfigError
+    from .query import Watchdog, check_limits, format_result, read_query_arg, run_query
     from .query import parse_binding, query_namespaces
+    from .store import open_graph
 
+    check_limits(args.timeout, args.max_rows)  # bad limits fail before any work
+    if args.max_memory < 1:
+        raise ConfigError(f"--max-memory must be at least 1 MB (got {args.max_memory})")
     text = read_query_arg(args.query, sys.stdin)
-    graph = load_graph(args.graph)
+    graph = open_graph(args.graph)  # Oxigraph: a store opens at once, a file parses fast
     bindings = dict(parse_binding(b, query_namespaces(graph)) for b in args.bind or [])
-    sys.stdout.write(format_result(run_query(graph, text, bindings=bindings), args.format))
+    # Oxigraph cannot be interrupted inside one result row: the watchdog ends the process.
+    with Watchdog(args.timeout, args.max_memory * 2**20):
+        result = run_query(graph, text, bindings=bindings, timeout=args.timeout, max_rows=args.max_rows)
+    sys.stdout.write(format_result(result, args.format))
+    if result.truncated:
+        print(f"kg: warning: the result was cut at {args.max_rows} rows (--max-rows)", file=sys.stderr)
     return 0
 
 
