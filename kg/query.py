@@ -344,8 +344,10 @@ def _run_oxigraph(graph: GraphStore, sparql: str, bindings: Mapping[str, Node],
                 out.bind(prefix, namespace)
             bind_namespaces(out)
             out.addN((s, p, o, out) for s, p, o in triples)
-            kind = "DESCRIBE" if re.search(_KEYWORD.format("DESCRIBE"), masked, re.I) else \
-                "CONSTRUCT"
+            kind = "CONSTRUCT"
+            if re.search(_KEYWORD.format("DESCRIBE"), masked, re.IGNORECASE):
+                kind = "DESCRIBE"
+                _add_reifications(graph, out, convert)
             return QueryResult(kind, graph=out, namespaces=namespaces, truncated=truncated)
         variables = tuple(v.value for v in result.variables)
         rows, truncated = _limited(iter(result), max_rows, deadline, timeout,
@@ -356,6 +358,47 @@ def _run_oxigraph(graph: GraphStore, sparql: str, bindings: Mapping[str, Node],
         raise QueryError(f"SPARQL query failed: {_one_line(exc)}") from exc
     return QueryResult("SELECT", variables=variables, rows=tuple(rows), namespaces=namespaces,
                        truncated=truncated)
+
+
+def _add_reifications(graph: GraphStore, out: Graph, convert: Any) -> None:
+    """Complete Oxigraph's DESCRIBE answer to rdflib's (:meth:`rdflib.Graph.cbd`): for each
+    described resource, the statements reifying its triples, with their own descriptions."""
+    import pyoxigraph
+
+    from .store import to_oxigraph
+
+    rdf = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+    store, default = graph.store, pyoxigraph.DefaultGraph()
+    subject_p, predicate_p, object_p = (pyoxigraph.NamedNode(rdf + name)
+                                        for name in ("subject", "predicate", "object"))
+    done: set[Node] = set()
+
+    def describe(node: Node) -> None:
+        done.add(node)
+        pending = [node]
+        while pending:
+            current = pending.pop()
+            term = to_oxigraph(current)
+            for quad in store.quads_for_pattern(term, None, None, default):
+                triple = (current, convert(quad.predicate), convert(quad.object))
+                out.add(triple)
+                if isinstance(triple[2], BNode) and triple[2] not in done:
+                    done.add(triple[2])
+                    pending.append(triple[2])
+            for quad in store.quads_for_pattern(None, subject_p, term, default):
+                statement = quad.subject
+                predicates = list(store.quads_for_pattern(statement, predicate_p, None, default))
+                objects = list(store.quads_for_pattern(statement, object_p, None, default))
+                if len(predicates) == 1 and len(objects) == 1:
+                    reified = (current, convert(predicates[0].object), convert(objects[0].object))
+                    node_ = convert(statement)
+                    if reified in out and node_ not in done:
+                        done.add(node_)
+                        pending.append(node_)
+
+    for resource in {s for s in out.subjects() if not isinstance(s, BNode)}:
+        if resource not in done:
+            describe(resource)
 
 
 def _resident_bytes() -> int | None:

@@ -223,9 +223,13 @@ def _count(store: Any) -> int:
     return int(next(iter(result))["n"].value)
 
 
-def _fill(store: Any, source: Graph | str | Path | Iterable[str | Path]) -> dict[str, str]:
+def _fill(store: Any, source: GraphStore | Graph | str | Path | Iterable[str | Path]
+          ) -> dict[str, str]:
     from rdflib import Graph
 
+    if isinstance(source, GraphStore):
+        store.bulk_extend(source.store.quads_for_pattern(None, None, None, _default_graph()))
+        return dict(source.prefixes)
     if isinstance(source, Graph):
         store.bulk_extend(_quads_of(source))
         return {prefix: str(ns) for prefix, ns in source.namespaces() if prefix}
@@ -248,8 +252,10 @@ def memory_store(source: Graph | str | Path | Iterable[str | Path]) -> GraphStor
     return _finish(store, _fill(store, source), None)
 
 
-def write_store(graph: Graph | str | Path | Iterable[str | Path], out_dir: str | Path) -> Path:
-    """Write a persistent store of ``graph`` (an rdflib Graph, or RDF file paths) as
+def write_store(graph: GraphStore | Graph | str | Path | Iterable[str | Path],
+                out_dir: str | Path) -> Path:
+    """Write a persistent store of ``graph`` (an rdflib Graph, a GraphStore, or RDF file
+    paths) as
     ``out_dir/store`` and return its path.
 
     The store is built in a temporary folder next to it and renamed into place, so an existing
