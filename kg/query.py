@@ -36,6 +36,7 @@ import time
 import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from itertools import islice, repeat
 from pathlib import Path
 from typing import Any, TextIO
 from xml.etree import ElementTree
@@ -175,16 +176,30 @@ def _check_clock(deadline: float | None, timeout: float | None) -> None:
 
 def _limited(rows: Iterator[Any], max_rows: int | None, deadline: float | None,
              timeout: float | None, convert: Any) -> tuple[list[Any], bool]:
-    """Up to ``max_rows`` converted rows (None or 0: all), and whether more were left."""
+    """Up to ``max_rows`` rows (None or 0: all), and whether more were left; ``convert``
+    maps an iterator of rows to converted rows; the clock is read every ``_CHECK_EVERY``."""
     out: list[Any] = []
-    for count, row in enumerate(rows, 1):
-        if max_rows and count > max_rows:
-            return out, True
-        out.append(convert(row))
-        if count % _CHECK_EVERY == 0:
-            _check_clock(deadline, timeout)
-    _check_clock(deadline, timeout)
-    return out, False
+    while True:
+        batch = _CHECK_EVERY if not max_rows else min(_CHECK_EVERY, max_rows - len(out))
+        if batch <= 0:
+            return out, next(rows, None) is not None
+        before = len(out)
+        out.extend(convert(islice(rows, batch)))
+        _check_clock(deadline, timeout)
+        if len(out) - before < batch:
+            return out, False
+
+
+def _as_tuples(batch: Iterator[Any]) -> Iterator[tuple]:
+    return map(tuple, batch)
+
+
+class _Terms(dict):
+    """pyoxigraph term -> rdflib term, converting each distinct term once (None stays None)."""
+
+    def __missing__(self, key: Any) -> Node | None:
+        value = self[key] = None if key is None else to_rdflib(key)
+        return value
 
 
 def run_query(
@@ -224,11 +239,11 @@ def run_query(
                 out.bind(prefix, namespace)
             bind_namespaces(out)
             triples, truncated = _limited(iter(result.graph or ()), max_rows, deadline, timeout,
-                                          tuple)
+                                          _as_tuples)
             out.addN((s, p, o, out) for s, p, o in triples)
             return QueryResult(result.type, graph=out, namespaces=namespaces, truncated=truncated)
         variables = tuple(str(v) for v in result.vars or ())
-        rows, truncated = _limited(iter(result), max_rows, deadline, timeout, tuple)
+        rows, truncated = _limited(iter(result), max_rows, deadline, timeout, _as_tuples)
     except QueryError:
         raise
     except Exception as exc:  # evaluation errors surface from deep inside rdflib
@@ -311,20 +326,18 @@ def _run_oxigraph(graph: GraphStore, sparql: str, bindings: Mapping[str, Node],
     import pyoxigraph
 
     deadline = _deadline(timeout)
-    prefixes = query_namespaces(graph)
-    masked = _masked(sparql)
-    _check_local_text(masked)
+    cached = graph.cache.get("query_namespaces")
+    if cached is None:  # the same for every query on this store
+        prefixes = query_namespaces(graph)
+        cached = graph.cache["query_namespaces"] = (prefixes, tuple(sorted(prefixes.items())))
+    prefixes, namespaces = cached
+    lowered = sparql.lower()
+    masked = sparql
+    if bindings or "service" in lowered or "from" in lowered or "describe" in lowered:
+        masked = _masked(sparql)
+        _check_local_text(masked)
     text = _with_bindings(sparql, masked, bindings) if bindings else sparql
-    namespaces = tuple(sorted(prefixes.items()))
-    cache: dict[Any, Node] = {}
-
-    def convert(term: Any) -> Node | None:
-        if term is None:
-            return None
-        found = cache.get(term)
-        if found is None:
-            found = cache[term] = to_rdflib(term)
-        return found
+    convert = _Terms().__getitem__
 
     try:
         result = graph.store.query(text, prefixes=prefixes)
@@ -338,7 +351,8 @@ def _run_oxigraph(graph: GraphStore, sparql: str, bindings: Mapping[str, Node],
         if isinstance(result, pyoxigraph.QueryTriples):
             triples, truncated = _limited(
                 iter(result), max_rows, deadline, timeout,
-                lambda t: (convert(t.subject), convert(t.predicate), convert(t.object)))
+                lambda batch: [(convert(t.subject), convert(t.predicate), convert(t.object))
+                               for t in batch])
             out = Graph(bind_namespaces="core")
             for prefix, namespace in graph.namespaces():
                 out.bind(prefix, namespace)
@@ -350,8 +364,9 @@ def _run_oxigraph(graph: GraphStore, sparql: str, bindings: Mapping[str, Node],
                 _add_reifications(graph, out, convert)
             return QueryResult(kind, graph=out, namespaces=namespaces, truncated=truncated)
         variables = tuple(v.value for v in result.variables)
+        # map(tuple, map(map, ...)): the conversion loops run in C, not per row in Python
         rows, truncated = _limited(iter(result), max_rows, deadline, timeout,
-                                   lambda row: tuple(map(convert, row)))
+                                   lambda batch: map(tuple, map(map, repeat(convert), batch)))
     except QueryError:
         raise
     except Exception as exc:

@@ -61,6 +61,7 @@ class GraphStore:
     triples: int = 0
     base_iri: str | None = None
     path: Path | None = None
+    cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __len__(self) -> int:
         return self.triples
