@@ -247,11 +247,15 @@ def _answer_query(graph: GraphStore, request: tuple[str, str | None, str | None]
 def _worker_main(conn: Connection, store_path: str, max_rows: int | None) -> None:
     """Entry point of a worker process: open the store, then answer queries until told to
     stop (``None``) or killed."""
+    from .query import run_query
     from .store import open_store
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent, which stops us
     sys.addaudithook(_block_network)
     graph = open_store(store_path)
+    # Warm up (imports, prefixes, result formats), so that a fresh worker's first query is not
+    # slow enough to count as a long one.
+    render(run_query(graph, "SELECT * WHERE { ?s ?p ?o } LIMIT 1"), None)
     conn.send("ready")
     while True:
         try:
@@ -296,6 +300,8 @@ class _Worker:
         self.process.start()
         child.close()
         self.base_memory: int | None = None
+        self._lock = threading.Lock()
+        self._gone = False  # killed or stopped: the pipe is closed (close it only once)
 
     def wait_ready(self, timeout: float) -> None:
         if not self.conn.poll(timeout) or self.conn.recv() != "ready":
@@ -303,20 +309,30 @@ class _Worker:
         self.base_memory = _resident_bytes(self.process.pid or 0)
 
     def kill(self) -> None:
-        self.process.kill()
-        self.process.join(5)
-        self.conn.close()
+        with self._lock:
+            if self._gone:
+                return
+            self._gone = True
+            self.process.kill()
+            self.process.join(5)
+            self.conn.close()
 
     def stop(self) -> None:
-        try:
-            self.conn.send(None)
-        except (OSError, ValueError):
-            pass
-        self.process.join(2)
+        with self._lock:
+            if self._gone:
+                return
+            try:
+                self.conn.send(None)
+            except (OSError, ValueError):
+                pass
+            self.process.join(2)
         if self.process.is_alive():
             self.kill()
         else:
-            self.conn.close()
+            with self._lock:
+                if not self._gone:
+                    self._gone = True
+                    self.conn.close()
 
 
 def check_options(*, workers: int = DEFAULT_WORKERS, timeout: float = DEFAULT_TIMEOUT,
@@ -456,7 +472,9 @@ class WorkerPool:
                                    "workers; it was stopped to keep one free for short "
                                    "queries; try again later")
                         break
-        except (EOFError, OSError) as exc:
+        except (EOFError, OSError, ValueError) as exc:  # ValueError: its pipe was closed
+            if self._closed:  # the server is stopping and stopped it
+                return Answer.text(503, "the server is stopping")
             LOG.error("a query worker died: %s", " ".join(str(exc).split()) or type(exc).__name__)
             self._replace_later(worker)
             return Answer.text(500, "the query worker died; try again")
