@@ -92,28 +92,37 @@ def _default_graph() -> Any:
     return pyoxigraph.DefaultGraph()
 
 
-def to_rdflib(term: Any, cache: dict | None = None) -> Node:
-    """An rdflib term for a pyoxigraph term (``cache``, when given, memoises IRIs)."""
+def to_rdflib(term: Any) -> Node:
+    """An rdflib term for a pyoxigraph term (the same term rdflib's parser would make)."""
+    kind = type(term)
+    if not _TERM_TYPES:
+        _load_term_types()
+    named, blank, literal, uriref, bnode, rdflib_literal = _TERM_TYPES
+    if kind is named:
+        return uriref(term.value)
+    if kind is literal:
+        language = term.language
+        if language:
+            return rdflib_literal(term.value, lang=language)
+        datatype = term.datatype.value
+        if datatype == _XSD_STRING:  # RDF 1.1: the same as a simple literal
+            return rdflib_literal(term.value)
+        return rdflib_literal(term.value, datatype=uriref(datatype))
+    if kind is blank:
+        return bnode(term.value)
+    raise InputError(f"cannot represent {term!r} as an rdflib term (RDF-star is not supported)")
+
+
+_TERM_TYPES: list[Any] = []
+
+
+def _load_term_types() -> None:
+    """pyoxigraph's and rdflib's term classes, imported on first use (not at kg's import)."""
     import pyoxigraph
     from rdflib import BNode, Literal, URIRef
 
-    if isinstance(term, pyoxigraph.NamedNode):
-        if cache is None:
-            return URIRef(term.value)
-        found = cache.get(term)
-        if found is None:
-            found = cache[term] = URIRef(term.value)
-        return found
-    if isinstance(term, pyoxigraph.BlankNode):
-        return BNode(term.value)
-    if isinstance(term, pyoxigraph.Literal):
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        datatype = term.datatype.value
-        if datatype == _XSD_STRING:  # RDF 1.1: the same as a simple literal
-            return Literal(term.value)
-        return Literal(term.value, datatype=URIRef(datatype))
-    raise InputError(f"cannot represent {term!r} as an rdflib term (RDF-star is not supported)")
+    _TERM_TYPES[:] = [pyoxigraph.NamedNode, pyoxigraph.BlankNode, pyoxigraph.Literal, URIRef,
+                      BNode, Literal]
 
 
 def to_oxigraph(term: Node) -> Any:
