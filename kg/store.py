@@ -97,16 +97,16 @@ def to_rdflib(term: Any) -> Node:
     kind = type(term)
     if not _TERM_TYPES:
         _load_term_types()
-    named, blank, literal, uriref, bnode, rdflib_literal = _TERM_TYPES
+    named, blank, literal, uriref, bnode, rdflib_literal, string = _TERM_TYPES
     if kind is named:
         return uriref(term.value)
     if kind is literal:
         language = term.language
         if language:
-            return rdflib_literal(term.value, lang=language)
+            return string(term.value, language)
         datatype = term.datatype.value
         if datatype == _XSD_STRING:  # RDF 1.1: the same as a simple literal
-            return rdflib_literal(term.value)
+            return string(term.value, None)
         return rdflib_literal(term.value, datatype=uriref(datatype))
     if kind is blank:
         return bnode(term.value)
@@ -117,12 +117,36 @@ _TERM_TYPES: list[Any] = []
 
 
 def _load_term_types() -> None:
-    """pyoxigraph's and rdflib's term classes, imported on first use (not at kg's import)."""
+    """pyoxigraph's and rdflib's term classes, looked up on first use (not at kg's import),
+    and the fastest right way to make a plain or language-tagged rdflib Literal."""
     import pyoxigraph
     from rdflib import BNode, Literal, URIRef
 
+    new_string = str.__new__
+
+    def short_way(value: str, language: str | None) -> Any:
+        # Labels and sentences are most of an answer, and rdflib's constructor spends ~5 us
+        # on each validating and casting what is already a plain string; this fills the same
+        # four slots directly. Checked against the constructor below before it is used.
+        made = new_string(Literal, value)
+        made._language = language
+        made._datatype = None
+        made._value = value
+        made._ill_typed = None
+        return made
+
+    def constructed(value: str, language: str | None) -> Any:
+        return Literal(value, lang=language)
+
+    string = short_way
+    for value, language in (("Anna Müller", None), ("Zalando", "de"), ("", "en-GB")):
+        fast, slow = short_way(value, language), constructed(value, language)
+        if not (fast == slow and hash(fast) == hash(slow) and all(
+                getattr(fast, slot) == getattr(slow, slot) for slot in Literal.__slots__)):
+            string = constructed  # an rdflib release that builds Literals differently
+            break
     _TERM_TYPES[:] = [pyoxigraph.NamedNode, pyoxigraph.BlankNode, pyoxigraph.Literal, URIRef,
-                      BNode, Literal]
+                      BNode, Literal, string]
 
 
 def to_oxigraph(term: Node) -> Any:

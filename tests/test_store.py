@@ -316,3 +316,25 @@ def test_store_benchmark_smoke_run(tmp_path: Path) -> None:
     assert {"open persistent store", "label lookup", "export store as turtle",
             "export store as nt"} <= names
     assert {f"queries/{name}.rq" for name in QUERIES} <= names
+
+
+@pytest.mark.parametrize(("value", "language"), [("Anna Müller", None), ("李伟", "zh"),
+                                                 ("", None), ("Chef", "de-DE")])
+def test_store_string_literals_are_rdflibs_own(value: str, language: str | None) -> None:
+    """kg builds plain and language-tagged literals without rdflib's constructor (speed);
+    they must be indistinguishable from the constructor's."""
+    import pyoxigraph
+
+    from kg.store import to_rdflib
+
+    made = to_rdflib(pyoxigraph.Literal(value, language=language) if language
+                     else pyoxigraph.Literal(value))
+    expected = Literal(value, lang=language)
+    assert made == expected and hash(made) == hash(expected) and made.eq(expected)
+    # Oxigraph writes language tags in lower case (de-de); rdflib compares them so too.
+    assert (made.language, made.datatype, made.value) == (
+        expected.language and expected.language.lower(), expected.datatype, expected.value)
+    assert made.n3().lower() == expected.n3().lower()
+    graph = Graph()
+    graph.add((URIRef("http://x/s"), URIRef("http://x/p"), made))
+    assert (URIRef("http://x/s"), URIRef("http://x/p"), expected) in graph
