@@ -33,6 +33,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     b.add_argument("--format", dest="formats", action="append", metavar="FORMAT",
                    help="also write the graph in this format (nt, json-ld, rdf-xml, trig, nquads, graphml, csv); repeatable")
     b.add_argument("--example-query", action="store_true", help="print the answer to an example SPARQL query")
+    b.add_argument("--store", action="store_true", help="also write an Oxigraph store (DIR/store) that kg query, serve and export open at once")
 
     q = sub.add_parser("query", help="run a SPARQL query against a graph file")
     q.add_argument("graph", metavar="GRAPH", help="a Turtle (or other RDF) file written by kg build, a store folder, or an output folder holding store/")
@@ -131,6 +132,10 @@ def cmd_build(args) -> int:
             print(f"  {item.source}: {item.reason}")
     for kind, path in report.outputs.items():
         print(f"{kind + ':':<9}{path}")
+    if args.store:
+        from .store import write_store
+
+        print(f"{'store:':<9}{write_store(report.outputs['turtle'], args.out)}")
     if args.example_query:
         from .export import load_graph
         from .query import format_result, run_query

@@ -338,3 +338,16 @@ def test_store_string_literals_are_rdflibs_own(value: str, language: str | None)
     graph = Graph()
     graph.add((URIRef("http://x/s"), URIRef("http://x/p"), made))
     assert (URIRef("http://x/s"), URIRef("http://x/p"), expected) in graph
+
+
+def test_store_build_command_leaves_a_store_that_query_opens(tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    assert main(["build", str(ROOT / "samples"), "--out", str(out), "--store", "--no-html"]) == 0
+    assert f"store:   {out / STORE_DIR}" in capsys.readouterr().out
+    built = load_graph(out / "graph.ttl")
+    assert len(open_store(out)) == len(built)
+    assert main(["query", str(out), "moves", "--format", "tsv"]) == 0
+    rows = capsys.readouterr().out.splitlines()[1:]
+    expected = run_query(built, QUERIES["moves"].read_text(encoding="utf-8")).rows
+    assert len(rows) == len(expected) > 0
