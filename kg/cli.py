@@ -11,7 +11,7 @@ from typing import Sequence
 from . import __version__
 from .cli_rdf import add_commands
 from .errors import ConfigError, KgError
-from .sparql import RESULT_FORMATS
+from .sparql import DEFAULT_MAX_MEMORY_MB, DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, RESULT_FORMATS
 
 EXAMPLE_QUERY = "moves"  # queries/moves.rq: who moved from one company to another
 
@@ -51,6 +51,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     b.add_argument("--scheduler", metavar="ADDRESS",
                    help="Dask scheduler (tcp://host:8786) for --engine dask; default: a local cluster of --workers processes")
     b.add_argument("--shards", metavar="DIR", help="also write the graph as N-Triples shards (part-NNNNN.nt) for a bulk loader")
+    b.add_argument("--store", action="store_true", help="also write an Oxigraph store (DIR/store) that kg query, serve and export open at once")
 
     r = sub.add_parser("remove", help="remove articles (and the facts only they support) from a built folder")
     r.add_argument("articles", nargs="+", metavar="ARTICLE", help="article id, source path or URL")
@@ -59,10 +60,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     r.add_argument("--wait", action="store_true", help="wait for another build writing to --out instead of failing")
 
     q = sub.add_parser("query", help="run a SPARQL query against a graph file")
-    q.add_argument("graph", metavar="GRAPH", help="a Turtle (or other RDF) file written by kg build")
+    q.add_argument("graph", metavar="GRAPH", help="a Turtle (or other RDF) file written by kg build, a store folder, or an output folder holding store/")
     q.add_argument("query", metavar="QUERY", help="query text, @file.rq, or - for standard input")
     q.add_argument("--format", choices=RESULT_FORMATS, default="table")
     q.add_argument("--bind", action="append", metavar="NAME=VALUE", help="pre-bind a query variable (repeatable)")
+    q.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS", help=f"stop the query after this long (default {DEFAULT_TIMEOUT:g})")
+    q.add_argument("--max-rows", type=int, default=DEFAULT_MAX_ROWS, metavar="N", help=f"keep at most N result rows or triples, 0 for all (default {DEFAULT_MAX_ROWS})")
+    q.add_argument("--max-memory", type=int, default=DEFAULT_MAX_MEMORY_MB, metavar="MB", help=f"stop the query when it needs more memory than this (default {DEFAULT_MAX_MEMORY_MB})")
 
     e = sub.add_parser("eval", help="score extraction against gold triples (precision, recall, F1)")
     e.add_argument("paths", nargs="+", metavar="PATH")
@@ -188,6 +192,10 @@ def cmd_build(args) -> int:
         for merge in result.resolution.merges:
             print(f"  {merge.alias!r} -> {merge.entity_key}: {merge.reason}")
     report = result.report
+    if args.store:
+        from .store import write_store
+
+        print(f"{'store:':<9}{write_store(report.outputs['turtle'], args.out)}")
     if args.example_query:
         from .export import load_graph
         from .sparql import format_result, run_query
@@ -233,15 +241,23 @@ def _print_summary(result) -> None:
 
 
 def cmd_query(args) -> int:
-    from .export import load_graph
-    from .sparql import format_result, read_query_arg, run_query
-
+    from .errors import ConfigError
+    from .sparql import Watchdog, check_limits, format_result, read_query_arg, run_query
     from .sparql import parse_binding, query_namespaces
+    from .store import open_graph
 
+    check_limits(args.timeout, args.max_rows)  # bad limits fail before any work
+    if args.max_memory < 1:
+        raise ConfigError(f"--max-memory must be at least 1 MB (got {args.max_memory})")
     text = read_query_arg(args.query, sys.stdin)
-    graph = load_graph(args.graph)
+    graph = open_graph(args.graph)  # Oxigraph: a store opens at once, a file parses fast
     bindings = dict(parse_binding(b, query_namespaces(graph)) for b in args.bind or [])
-    sys.stdout.write(format_result(run_query(graph, text, bindings=bindings), args.format))
+    # Oxigraph cannot be interrupted inside one result row: the watchdog ends the process.
+    with Watchdog(args.timeout, args.max_memory * 2**20):
+        result = run_query(graph, text, bindings=bindings, timeout=args.timeout, max_rows=args.max_rows)
+    sys.stdout.write(format_result(result, args.format))
+    if result.truncated:
+        print(f"kg: warning: the result was cut at {args.max_rows} rows (--max-rows)", file=sys.stderr)
     return 0
 
 

@@ -35,6 +35,7 @@ from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS
 from kg.errors import ConfigError, OutputError
 from kg.types import RELATIONS
 from kg.viz import (
+    DEFAULT_MAX_NODES,
     EXTRA_COLOURS,
     RELATION_COLOURS,
     TYPE_STYLE,
@@ -424,6 +425,15 @@ def test_viz_max_nodes_larger_than_graph_leaves_nothing_out(write) -> None:
     stats, html = write(parse(KG_TURTLE), max_nodes=100)
     assert stats.nodes_left_out == stats.edges_left_out == 0
     assert 'id="kg-left-out" hidden' in html
+
+
+def test_viz_max_nodes_defaults_to_the_most_connected_2000(write) -> None:
+    graph = make_big_graph(n_nodes=2100, n_edges=4000, n_articles=50)
+    for max_nodes in (None, DEFAULT_MAX_NODES):
+        stats, html = write(graph, max_nodes=max_nodes)
+        assert stats.nodes_drawn == DEFAULT_MAX_NODES == 2000 and stats.nodes_left_out == 100
+        assert "Showing the 2,000 most connected entities" in html
+        assert 'id="kg-left-out" hidden' not in html
 
 
 @pytest.mark.parametrize("bad", [0, -3, True])
