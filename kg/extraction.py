@@ -187,9 +187,23 @@ def _finish_with(view: ArticleView, claims: Sequence[Scored], typed: dict[str, s
     return sorted(kept, key=lambda t: (t.evidence_start, t.subject.start, t.relation, t.object.start))
 
 
+def _modifier(token, lexicon: Lexicon) -> bool:
+    """Is this name only the modifier of a relational compound before another name
+    ("Tiktok-Mutter Bytedance", "Siemens-Tochter Healthineers")? Then the fact is about the
+    next name, and only parent_of may hold for the first one."""
+    doc, i = token.doc, token.i
+    heads = {w.lower() for w in lexicon["relation_compound_heads"]}
+    return (
+        i + 3 < len(doc) and doc[i + 1].text == "-" and not token.whitespace_ and not doc[i + 1].whitespace_
+        and doc[i + 2].lower_ in heads and bool(doc[i + 3].ent_type_)
+    )
+
+
 def _triples(view: ArticleView, claim: Scored, label, lexicon: Lexicon) -> Iterator[Triple]:
     doc = view.doc
     subject, obj = doc[claim.subject], doc[claim.object]
+    if claim.relation != "parent_of" and (_modifier(subject, lexicon) or _modifier(obj, lexicon)):
+        return
     sent = subject.sent
     if _negated(sent, claim.first, claim.last, lexicon, after=claim.verb_cue):
         return

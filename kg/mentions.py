@@ -191,6 +191,7 @@ def annotate_entities(doc, lang: str, lexicon: Lexicon, hints: TypeHints = NO_HI
     _surname_backreferences(doc, spans)
     if lang == "de":  # last: every rule-based type comes first
         _type_by_ner(spans, ner)
+        _surname_backreferences(doc, spans)  # full names typed by NER just now type their surnames
     spans = [s for s in spans if _keep(doc, s, lexicon)]
     _set_and_merge(doc, spans)
     references = _place_adjectives(doc, lang, gaz)

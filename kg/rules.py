@@ -66,6 +66,7 @@ OPTIONAL_LISTS = (
     "org_relatives",  # "which", "qui": after "Name," types it an organisation
     "person_relatives",  # "who": after "Name," types it a person
     "cue_compounds",  # hyphenated cue words read whole ("start-up", "Tech-Konzern")
+    "relation_compound_heads",  # "Tiktok-Mutter Bytedance": the first name only modifies the next
 )
 # Word -> word tables the engine reads when present.
 ENGINE_TABLES = (
