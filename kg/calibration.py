@@ -23,12 +23,12 @@ from .resources import PACKAGE_DIR
 from .types import Fact
 
 DEFAULT_CALIBRATION = PACKAGE_DIR / "models" / "calibration.json"
-LEARNED_SOURCE = "learned"
+LEARNED_SUFFIX = ".learned"  # the learned scorer's provenance ids: "<lang>.<relation>.learned"
 
 
 def evidence_kind(fact: Fact) -> str:
     """"rules", "learned" or "both": which extractors stated the fact."""
-    learned = {t.rule_id == LEARNED_SOURCE for t in fact.sources}
+    learned = {t.rule_id.endswith(LEARNED_SUFFIX) for t in fact.sources}
     return "both" if len(learned) == 2 else ("learned" if True in learned else "rules")
 
 
@@ -68,7 +68,8 @@ def calibrate_facts(facts: Iterable[Fact], calibrator: Calibrator | None) -> lis
 def fit_isotonic(points: Sequence[tuple[float, bool]], min_bin: int = 8) -> tuple[list[float], list[float]]:
     """Pool adjacent violators over (raw confidence, right?) points, sorted by confidence:
     returns the step function's raw thresholds and non-decreasing precisions. Bins hold at
-    least ``min_bin`` points so that a handful of facts cannot claim certainty."""
+    least ``min_bin`` points and their precision is smoothed, so that a handful of facts
+    cannot claim certainty (nor worthlessness)."""
     ordered = sorted(points)
     blocks: list[list[float]] = []  # [start raw, right, total]
     for raw, right in ordered:
@@ -93,4 +94,5 @@ def fit_isotonic(points: Sequence[tuple[float, bool]], min_bin: int = 8) -> tupl
                 break
     thresholds = [b[0] for b in blocks]
     thresholds[0] = 0.0
-    return thresholds, [round(b[1] / b[2], 3) for b in blocks]
+    # Laplace-smoothed: a bin of n facts, k right, claims (k + 1) / (n + 2), never 0 or 1
+    return thresholds, [round((b[1] + 1) / (b[2] + 2), 3) for b in blocks]

@@ -180,10 +180,30 @@ def _finish_with(view: ArticleView, claims: Sequence[Scored], typed: dict[str, s
             key = (triple.subject.start, triple.relation, triple.object.start, triple.evidence_start)
             if key not in best or best[key].confidence < triple.confidence:
                 best[key] = triple
-    # "X, CFO of Y since 2020, left Y": a past job stated in the sentence outweighs a current one
-    past = {(t.subject.start, t.object.name, t.evidence_start) for t in best.values() if t.relation == "worked_at"}
-    kept = [t for t in best.values()
-            if not (t.relation == "works_at" and (t.subject.start, t.object.name, t.evidence_start) in past)]
+    # One tense per person, company and sentence. "X, CFO of Y since 2020, left Y": a past
+    # job a rule states outweighs a current one; a rule's reading outweighs the learned
+    # scorer's (rules are the more precise of the two).
+    by_tense: dict[tuple, dict[str, list[Triple]]] = {}
+    for t in best.values():
+        if t.relation in ("works_at", "worked_at"):
+            key = (t.subject.start, t.object.name, t.evidence_start)
+            by_tense.setdefault(key, {}).setdefault(t.relation, []).append(t)
+
+    def ruled(triples) -> bool:
+        return any(not t.rule_id.endswith(".learned") for t in triples)
+
+    def outweighed(t: Triple) -> bool:
+        if t.relation not in ("works_at", "worked_at"):
+            return False
+        other = by_tense[(t.subject.start, t.object.name, t.evidence_start)].get(
+            "worked_at" if t.relation == "works_at" else "works_at", ())
+        if not other:
+            return False
+        if t.relation == "works_at" and ruled(other):
+            return True
+        return t.rule_id.endswith(".learned") and ruled(other)
+
+    kept = [t for t in best.values() if not outweighed(t)]
     return sorted(kept, key=lambda t: (t.evidence_start, t.subject.start, t.relation, t.object.start))
 
 

@@ -26,6 +26,7 @@ from .resources import PACKAGE_DIR
 from .types import RELATIONS
 
 NONE = "none"
+LEARNED_CUE = "learned"  # provenance id of a claim: "<lang>.<relation>.learned", like a rule id
 DEFAULT_MODEL = PACKAGE_DIR / "models" / "scorer.json"
 MAX_BETWEEN = 12  # words between the two names that are looked at one by one
 _DIST_BUCKETS = (1, 2, 3, 5, 8, 12, 20)
@@ -217,5 +218,6 @@ class LearnedExtractor:
                 if relation == NONE or p < self.model.threshold_for(relation):
                     continue
                 yield Scored(relation=relation, subject=s.i, object=o.i, confidence=round(p, 3),
-                             source="learned", first=min(s.i, o.i), last=max(s.i, o.i), verb_cue=True)
+                             source=f"{view.lang}.{relation}.{LEARNED_CUE}", first=min(s.i, o.i),
+                             last=max(s.i, o.i), verb_cue=True)
 

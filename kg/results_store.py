@@ -48,7 +48,7 @@ from .types import Article, ArticleResult, Mention, Skipped, Triple, TypeVote
 LOCK_FILE = ".kg-lock"
 CURRENT = "current"
 GENERATIONS = "generations"
-STORE = "store"
+STORE = "results"  # per-article results; "store" is the Oxigraph store (kg/store.py)
 INDEX = "index.json"
 STAGING_PREFIX = ".staging-"
 INDEX_VERSION = 1

@@ -69,7 +69,7 @@ class _EveryRivalPair:
         for candidate in view.candidates():
             s, o = doc[candidate.subject], doc[candidate.object]
             if s.ent_type_ == o.ent_type_ == "Organization" and s.i < o.i and any(t.lower_ == "rivals" for t in s.sent):
-                yield Scored("competes_with", s.i, o.i, 0.5, "toy-rivals", s.i, o.i, verb_cue=True)
+                yield Scored("competes_with", s.i, o.i, 0.5, f"{self.lang}.competes_with.toy-rivals", s.i, o.i, verb_cue=True)
 
 
 def test_architecture_a_second_extractor_registers_and_goes_through_the_post_steps(tmp_path):
@@ -84,7 +84,7 @@ def test_architecture_a_second_extractor_registers_and_goes_through_the_post_ste
     result = kg.build(tmp_path / "in", settings, lang="en")
     facts = {(f.subject.name, f.relation, f.object.name) for f in result.facts}
     assert ("Bosch", "competes_with", "Siemens") in facts
-    sources = [t for f in result.facts for t in f.sources if t.rule_id == "toy-rivals"]
+    sources = [t for f in result.facts for t in f.sources if t.rule_id.endswith(".toy-rivals")]
     assert sources and all("did not" not in t.evidence for t in sources)  # negation post-step
 
 

