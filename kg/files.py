@@ -13,7 +13,8 @@ from pathlib import Path
 from .errors import OutputError
 
 
-def _fsync_directory(folder: Path) -> None:
+def fsync_directory(folder: Path) -> None:
+    """Flush a folder's entries (a rename into it) to disk; a no-op where unsupported."""
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:  # not supported on this platform (e.g. Windows)
@@ -58,5 +59,5 @@ def write_atomic(path: str | Path, data: bytes | str) -> Path:
                 os.unlink(tmp_name)
             except OSError:
                 pass
-    _fsync_directory(folder)
+    fsync_directory(folder)
     return target

@@ -64,15 +64,10 @@ def rule_folders(extra: Iterable[str | Path] = ()) -> dict[str, Path]:
 def load_language(folder: Path) -> LanguageData:
     """Read and validate ``folder/language.json``; an unknown or misspelt key, a wrong type or a
     bad pattern fails with the file and the key named."""
+    from .rules import read_json_object
+
     path = folder / "language.json"
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise RuleError(f"{path}: missing (every language folder needs language.json)") from exc
-    except json.JSONDecodeError as exc:
-        raise RuleError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from exc
-    if not isinstance(raw, dict):
-        raise RuleError(f"{path}: must be a JSON object")
+    raw = read_json_object(path, "language data (every language folder needs language.json)")
     values: dict[str, object] = {}
     for key, value in raw.items():
         if key.startswith("_"):

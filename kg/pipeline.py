@@ -478,15 +478,8 @@ def run_build(
         return finish_build(extraction, settings, aliases=aliases, started=started)
     if engine != "local":
         raise ConfigError(f"unknown engine {engine!r} (local, dask)")
-    report = BuildReport()
-
-    def mapped() -> Iterator[ArticleResult]:
-        for done in map_articles(read_corpus(paths, settings, lang=lang, report=report), settings, workers):
-            yield done
-            if progress:
-                progress(report.articles_read, done.article.source)
-
-    return assemble(mapped(), settings, report=report, aliases=aliases, started=started)
+    extraction = extract_corpus(paths, settings, lang=lang, progress=progress, workers=workers)
+    return finish_build(extraction, settings, aliases=aliases, started=started)
 
 
 def write_outputs(result: BuildResult, out_dir: str | Path, *, html: bool = True, max_nodes: int | None = None,

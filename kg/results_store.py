@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ConfigError, KgError, OutputError
-from .files import write_atomic
+from .files import fsync_directory, write_atomic
 from .sources import OUTPUT_MARKER
 from .types import Article, ArticleResult, Mention, Skipped, Triple, TypeVote
 
@@ -293,7 +293,7 @@ class OutputFolder:
             _fsync_tree(staging)
             pause_point("staged")
             os.rename(staging, final)
-            _fsync_dir(generations)
+            fsync_directory(generations)
             pause_point("renamed")
             self._switch(gen_id)
             pause_point("switched")
@@ -307,7 +307,7 @@ class OutputFolder:
         tmp = self.path / f".{CURRENT}.{gen_id}.tmp"
         os.symlink(f"{GENERATIONS}/{gen_id}", tmp)
         os.replace(tmp, self.path / CURRENT)  # the switch: atomic
-        _fsync_dir(self.path)
+        fsync_directory(self.path)
 
     def _link_top_level(self, names: Iterable[str]) -> None:
         """DIR/<name> -> current/<name> for every output; links to outputs the current set
@@ -328,7 +328,7 @@ class OutputFolder:
         for link in self.path.iterdir():
             if link.is_symlink() and link.name not in wanted and os.readlink(link).startswith(f"{CURRENT}/"):
                 link.unlink()
-        _fsync_dir(self.path)
+        fsync_directory(self.path)
 
     def _remove_old(self, keep: str, entries: list[Entry] | None) -> None:
         generations = self.path / GENERATIONS
@@ -373,19 +373,6 @@ def _write_unsynced(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def _fsync_tree(folder: Path) -> None:
     """Flush every file of a staged generation before it is switched in."""
     for path in folder.iterdir():
@@ -395,4 +382,4 @@ def _fsync_tree(folder: Path) -> None:
                 os.fsync(fd)
             finally:
                 os.close(fd)
-    _fsync_dir(folder)
+    fsync_directory(folder)

@@ -165,15 +165,22 @@ def load_rules(lang: str, rules_dir: Path = RULES_DIR) -> RuleSet:
     return RuleSet(lang=lang, rules=tuple(rules), lexicon=lexicon)
 
 
-def load_lexicon(path: Path) -> Lexicon:
+def read_json_object(path: Path, what: str) -> dict:
+    """A language file's JSON object; a missing file, bad JSON or another type is a RuleError
+    naming the file (and the line)."""
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
-        raise RuleError(f"{path}: missing lexicon") from exc
+        raise RuleError(f"{path}: missing {what}") from exc
     except json.JSONDecodeError as exc:
         raise RuleError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from exc
     if not isinstance(raw, dict):
-        raise RuleError(f"{path}: a lexicon is a JSON object of word lists")
+        raise RuleError(f"{path}: {what} must be a JSON object")
+    return raw
+
+
+def load_lexicon(path: Path) -> Lexicon:
+    raw = read_json_object(path, "lexicon (a JSON object of word lists)")
     lists: dict[str, frozenset[str]] = {}
     tables: dict[str, dict[str, str]] = {}
     for name, words in raw.items():
