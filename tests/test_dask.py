@@ -21,8 +21,7 @@ from rdflib.compare import graph_diff, isomorphic, to_isomorphic  # noqa: E402
 from kg.cli import main  # noqa: E402
 from kg.dask_engine import extract_corpus_dask, open_client, stage_loads  # noqa: E402
 from kg.export import load_graph  # noqa: E402
-from kg.graph import build_graph  # noqa: E402
-from kg.pipeline import filter_facts, resolve_extraction, run_build  # noqa: E402
+from kg.pipeline import finish_build, run_build  # noqa: E402
 from kg.shards import read_shards  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,8 +51,7 @@ def local(settings):
 
 
 def _graph(extraction, settings):
-    facts = filter_facts(resolve_extraction(extraction).facts, settings.min_confidence)
-    return build_graph(facts, extraction.articles, base_iri=settings.base_iri)
+    return finish_build(extraction, settings).graph
 
 
 def _assert_isomorphic(expected, got):
