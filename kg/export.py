@@ -158,7 +158,7 @@ def _joined(values: Any) -> str:
 def _relation_rows(graph: Graph) -> Iterator[tuple[dict[str, Any], dict[str, Any], dict[str, Any]]]:
     """(subject node record, object node record, edge record) per relation, in a stable order,
     with plain str/float values that GraphML and CSV can hold."""
-    from .viz import to_networkx  # networkx and the folding of facts into edges live there
+    from .table import to_networkx
 
     drawn = to_networkx(graph)
     article_ids = {key: record["id"] or key for key, record in drawn.graph["articles"].items()}

@@ -405,8 +405,6 @@ def _add_reifications(graph: GraphStore, out: Graph, convert: Any) -> None:
     described resource, the statements reifying its triples, with their own descriptions."""
     import pyoxigraph
 
-    from .store import to_oxigraph
-
     rdf = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
     store, default = graph.store, pyoxigraph.DefaultGraph()
     subject_p, predicate_p, object_p = (pyoxigraph.NamedNode(rdf + name)

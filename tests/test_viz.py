@@ -41,10 +41,9 @@ from kg.viz import (
     TYPE_STYLE,
     VizStats,
     json_for_script,
-    local_name,
-    to_networkx,
     write_html,
 )
+from kg.table import local_name, to_networkx
 
 KG = Namespace("https://w3id.org/kg-news/ontology#")
 SCHEMA = Namespace("https://schema.org/")
