@@ -39,6 +39,7 @@ from .resolve import Resolution, resolve_entities
 from .languages import rule_folders, supported_languages
 from .rules import RuleSet, load_rules
 from .settings import Settings
+from .typography import normalise as normalise_typography
 from .types import Article, ArticleResult, BuildReport, Fact, Mention, Skipped, Triple, TypeVote
 
 RULE_TYPED_VOTE = 0.25  # a type known only from the rule that used the name: weak evidence
@@ -191,7 +192,10 @@ def process_article(article: Article, stage: LanguageStage, hints: TypeHints = N
 
 def _process_piece(article: Article, stage: LanguageStage, hints: TypeHints, max_tokens: int,
                    deadline: float | None) -> tuple[tuple[Triple, ...], set[str], tuple[TypeVote, ...]]:
-    doc = run_pipeline(stage.pipeline, article.text, max_tokens, deadline)
+    original = article.text
+    text, index = normalise_typography(original)  # ’ -> ', no-break spaces, soft hyphens ...
+    article = dataclasses.replace(article, text=text)
+    doc = run_pipeline(stage.pipeline, text, max_tokens, deadline)
     _check(deadline)
     lexicon = stage.ruleset.lexicon
     annotated = annotate_entities(doc, stage.lang, lexicon, hints, use_ner="ner" in stage.pipeline.nlp.pipe_names)
@@ -202,7 +206,22 @@ def _process_piece(article: Article, stage: LanguageStage, hints: TypeHints, max
         TypeVote(m.name, m.type, RULE_TYPED_VOTE) for t in triples for m in (t.subject, t.object)
     )
     people = {e.text for e in doc.ents if e.label_ == "Person" and " " in e.text.strip()}
+    if index is not None:
+        triples = tuple(_to_original(t, index, original) for t in triples)
     return triples, people, votes
+
+
+def _to_original(triple: Triple, index: list[int], original: str) -> Triple:
+    """A triple found in the typography-normalised text, with offsets, mention words and
+    evidence taken back into the text as written."""
+    def moved(m: Mention) -> Mention:
+        start, end = index[m.start], index[m.end]
+        return dataclasses.replace(m, start=start, end=end, text=original[start:end],
+                                   ref_start=index[m.ref_start] if m.ref_start >= 0 else -1)
+
+    start, end = index[triple.evidence_start], index[triple.evidence_end]
+    return dataclasses.replace(triple, subject=moved(triple.subject), object=moved(triple.object),
+                               evidence=original[start:end], evidence_start=start, evidence_end=end)
 
 
 def _shift(triple: Triple, offset: int) -> Triple:

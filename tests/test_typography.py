@@ -1,0 +1,27 @@
+"""Typography is normalised before NLP; offsets and evidence still point into the text as written."""
+
+from __future__ import annotations
+
+from kg.typography import normalise
+
+
+def test_typography_normalise_maps_every_character_back():
+    text = "Jane Roe, O\u2019Brien\u2019s chief\u00a0executive, said \u201cyes\u201d; Jean\u00admarc."
+    plain, index = normalise(text)
+    assert plain == "Jane Roe, O'Brien's chief executive, said \"yes\"; Jeanmarc."
+    assert len(index) == len(plain) + 1 and index[-1] == len(text)
+    start = plain.index("O'Brien")
+    assert text[index[start]:index[start + len("O'Brien")]] == "O\u2019Brien"
+    assert normalise("plain ASCII text") == ("plain ASCII text", None)
+
+
+def test_typography_curly_apostrophes_read_like_straight_ones(extract_triples):
+    straight = extract_triples("Spotify's chief executive Daniel Ek announced layoffs.", "en")
+    curly_text = "Spotify\u2019s chief\u00a0executive Daniel Ek announced layoffs."
+    curly = extract_triples(curly_text, "en")
+    assert {(t.subject.name, t.relation, t.object.name) for t in straight} == \
+        {(t.subject.name, t.relation, t.object.name) for t in curly} != set()
+    for t in curly:
+        assert curly_text[t.evidence_start:t.evidence_end] == t.evidence  # quoted as written
+        for m in (t.subject, t.object):
+            assert curly_text[m.start:m.end] == m.text
