@@ -58,6 +58,13 @@ def load_calibrator(path: str = str(DEFAULT_CALIBRATION)) -> Calibrator | None:
     return Calibrator.load(Path(path)) if Path(path).is_file() else None
 
 
+def calibrator_for(setting: str) -> Calibrator | None:
+    """The ``[build] calibration`` setting: "" the shipped table, "none" raw confidence, else a file."""
+    if setting == "none":
+        return None
+    return load_calibrator(setting or str(DEFAULT_CALIBRATION))
+
+
 def calibrate_facts(facts: Iterable[Fact], calibrator: Calibrator | None) -> list[Fact]:
     """Facts with their confidence mapped to measured precision (unchanged without a table)."""
     if calibrator is None:

@@ -8,6 +8,7 @@ sentence holds (part of) the gold evidence; every other pair is a "none" example
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -148,4 +149,4 @@ def read_articles_for(ids: Iterable[str], folders: Sequence[Path]) -> list[Artic
     found = {}
     for article in read_articles(files, on_skip=lambda _s: None):
         found[article.id] = article
-    return [Article(**{**article.__dict__, "lang": article.id.split("_", 1)[0]}) for article in found.values()]
+    return [dataclasses.replace(article, lang=article.id.split("_", 1)[0]) for article in found.values()]

@@ -419,10 +419,9 @@ def resolve_extraction(extraction: Extraction, aliases: Mapping[str, str] | None
 
 def final_facts(resolution: Resolution, settings: Settings) -> list[Fact]:
     """The resolved facts with calibrated confidence, at or above ``min_confidence``."""
-    from .calibration import calibrate_facts, load_calibrator
+    from .calibration import calibrate_facts, calibrator_for
 
-    calibrator = None if settings.calibration == "none" else load_calibrator(*([settings.calibration] if settings.calibration else []))
-    return filter_facts(calibrate_facts(resolution.facts, calibrator), settings.min_confidence)
+    return filter_facts(calibrate_facts(resolution.facts, calibrator_for(settings.calibration)), settings.min_confidence)
 
 
 def filter_facts(facts: Iterable[Fact], min_confidence: float) -> list[Fact]:
