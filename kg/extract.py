@@ -8,14 +8,16 @@ checks are the shared post-steps of :mod:`kg.extraction`, the same for every ext
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from typing import Iterator
 
 from .extraction import Scored
 from .rules import Rule, RuleSet
 
 
-_CUE_ATTRS = {"LOWER": "lower_", "LEMMA": "lemma_", "ORTH": "text", "TEXT": "text", "NORM": "norm_"}
+_CUE_ATTRS = {"LOWER": "lower_", "LEMMA": "lemma_", "ORTH": "text", "TEXT": "text", "NORM": "norm_",
+              "ENT_ID": "ent_id_", "ENT_TYPE": "ent_type_"}
 
 
 @dataclass
@@ -27,9 +29,13 @@ class CompiledRule:
     matcher: object
     cues: tuple[tuple[str, frozenset[str]], ...]  # (token attribute, allowed values), all needed
     names: int  # entity tokens the pattern needs at least
+    patterns: tuple[tuple[str, re.Pattern], ...] = ()  # (token attribute, REGEX), all needed
+    gaps: dict[int, int] = field(default_factory=dict)  # pattern index -> most tokens it may take
+    exact: object | None = None  # the pattern as written, for spans the fast matcher aligned badly
 
     def may_match(self, features: dict[str, set[str]], names: int) -> bool:
-        return names >= self.names and all(features[attr] & values for attr, values in self.cues)
+        return (names >= self.names and all(features[attr] & values for attr, values in self.cues)
+                and all(any(regex.search(word) for word in features[attr]) for attr, regex in self.patterns))
 
 
 @dataclass
@@ -41,21 +47,46 @@ class Matchers:
     rules: dict[str, Rule]
 
 
-def _requirements(pattern) -> tuple[tuple[tuple[str, frozenset[str]], ...], int]:
-    """Cue words and the number of names every match of a token pattern must contain."""
-    cues, names = [], 0
+def _requirements(pattern):
+    """What every match of a token pattern needs in its sentence: cue words (and entity types
+    or ids) as (token attribute, allowed values), regular expressions some word must match,
+    and the number of names. Checked before the matcher, which costs far more."""
+    cues, patterns, names = [], [], 0
     for token in pattern:
         if token.get("OP") not in (None, "+", "1"):
             continue  # optional or negated: requires nothing
         if "ENT_TYPE" in token and token["ENT_TYPE"] not in ("", None) and "IN" in token["ENT_TYPE"]:
             names += 1
-        for attr, field in _CUE_ATTRS.items():
+        for attr, field_name in _CUE_ATTRS.items():
             value = token.get(attr)
-            if isinstance(value, str):
-                cues.append((field, frozenset([value])))
+            if isinstance(value, str) and value:
+                cues.append((field_name, frozenset([value])))
             elif isinstance(value, dict) and isinstance(value.get("IN"), list):
-                cues.append((field, frozenset(value["IN"])))
-    return tuple(cues), names
+                cues.append((field_name, frozenset(value["IN"])))
+            elif isinstance(value, dict) and isinstance(value.get("REGEX"), str) and attr != "ENT_TYPE":
+                patterns.append((field_name, re.compile(value["REGEX"])))
+    return tuple(cues), tuple(patterns), names
+
+
+_BOUNDED = re.compile(r"^\{0,(\d+)\}$")
+
+
+def _unbounded(pattern) -> tuple[list[dict], dict[int, int]]:
+    """The pattern with each bounded gap ``{0,n}`` as ``*``, and the bounds to check afterwards.
+
+    spaCy expands ``{0,n}`` into n optional tokens and does not merge the states that reach the
+    same token by different paths, so a gap of n costs up to 2**n states per start: most of
+    kg's matching time. ``*`` is one looping state; the bound is checked on the match's
+    alignment instead, which gives the same spans.
+    """
+    unbounded, gaps = [], {}
+    for index, token in enumerate(pattern):
+        bounded = _BOUNDED.match(str(token.get("OP", "")))
+        if bounded:
+            gaps[index] = int(bounded.group(1))
+            token = {**token, "OP": "*"}
+        unbounded.append(token)
+    return unbounded, gaps
 
 
 def compile_matchers(ruleset: RuleSet, vocab, with_parser: bool) -> Matchers:
@@ -66,10 +97,16 @@ def compile_matchers(ruleset: RuleSet, vocab, with_parser: bool) -> Matchers:
     dep = DependencyMatcher(vocab) if with_parser and has_dep_rules else None
     for rule in ruleset.rules:
         if rule.kind == "token":
+            pattern, gaps = _unbounded(rule.pattern)
             matcher = Matcher(vocab)
-            matcher.add(rule.id, [list(rule.pattern)])
-            cues, names = _requirements(rule.pattern)
-            token_rules.append(CompiledRule(rule=rule, matcher=matcher, cues=cues, names=names))
+            matcher.add(rule.id, [pattern])
+            exact = None
+            if gaps:
+                exact = Matcher(vocab)
+                exact.add(rule.id, [list(rule.pattern)])
+            cues, patterns, names = _requirements(rule.pattern)
+            token_rules.append(CompiledRule(rule=rule, matcher=matcher, cues=cues, names=names, gaps=gaps,
+                                            exact=exact, patterns=patterns))
         elif dep is not None:
             dep.add(rule.id, [list(rule.pattern)])
     return Matchers(token=token_rules, dep=dep, rules={r.id: r for r in ruleset.rules})
@@ -113,7 +150,7 @@ def _matches(doc, matchers: Matchers) -> Iterator[tuple[Rule, object, dict[str, 
             if not compiled.may_match(features, names):
                 continue
             rule = compiled.rule
-            for _match_id, start, _end, alignments in compiled.matcher(sent, with_alignments=True):
+            for start, alignments in _aligned_matches(compiled, sent):
                 by_index: dict[int, list] = {}
                 for offset, pattern_index in enumerate(alignments):
                     by_index.setdefault(pattern_index, []).append(sent[start + offset])
@@ -124,6 +161,32 @@ def _matches(doc, matchers: Matchers) -> Iterator[tuple[Rule, object, dict[str, 
             node_ids = [node["RIGHT_ID"] for node in rule.pattern]
             slots = {name: [doc[token_ids[node_ids.index(name)]]] for name in rule.slots}
             yield rule, doc[token_ids[0]].sent, slots
+
+
+def _aligned_matches(compiled: CompiledRule, sent) -> Iterator[tuple[int, list[int]]]:
+    """(start, alignment) of each match of a token rule in a sentence, gaps within bounds.
+
+    The fast matcher keeps one alignment per span; when that one overruns a gap, the span is
+    matched again with the pattern as written (rare), so no span the rule allows is lost.
+    """
+    for _match_id, start, end, alignments in compiled.matcher(sent, with_alignments=True):
+        if not compiled.gaps or _within_bounds(alignments, compiled.gaps):
+            yield start, alignments
+            continue
+        for _id, sub_start, sub_end, sub_alignments in compiled.exact(sent[start:end], with_alignments=True):
+            if sub_start == 0 and sub_end == end - start:
+                yield start, sub_alignments
+                break
+
+
+def _within_bounds(alignments: list[int], gaps: dict[int, int]) -> bool:
+    counts: dict[int, int] = {}
+    for index in alignments:
+        if index in gaps:
+            counts[index] = counts.get(index, 0) + 1
+            if counts[index] > gaps[index]:
+                return False
+    return True
 
 
 def _role_text(tokens: list) -> str:

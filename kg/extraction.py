@@ -212,7 +212,7 @@ def _modifier(token, lexicon: Lexicon) -> bool:
     ("Tiktok-Mutter Bytedance", "Siemens-Tochter Healthineers")? Then the fact is about the
     next name, and only parent_of may hold for the first one."""
     doc, i = token.doc, token.i
-    heads = {w.lower() for w in lexicon["relation_compound_heads"]}
+    heads = lexicon.lowered("relation_compound_heads")
     return (
         i + 3 < len(doc) and doc[i + 1].text == "-" and not token.whitespace_ and not doc[i + 1].whitespace_
         and doc[i + 2].lower_ in heads and bool(doc[i + 3].ent_type_)
@@ -230,8 +230,9 @@ def _triples(view: ArticleView, claim: Scored, label, lexicon: Lexicon) -> Itera
     confidence = claim.confidence
     if _hedged(sent, lexicon):
         confidence *= HEDGE_FACTOR
-    evidence = sent.text.strip()
-    ev_start = sent.start_char + (len(sent.text) - len(sent.text.lstrip()))
+    sent_text = sent.text
+    evidence = sent_text.strip()
+    ev_start = sent.start_char + (len(sent_text) - len(sent_text.lstrip()))
     subj_type, obj_type, _ = RELATIONS[claim.relation]
     for s_token, s_factor in _members(view, subject, subj_type, sent, label):
         for o_token, o_factor in _members(view, obj, obj_type, sent, label):
@@ -319,8 +320,8 @@ def nearby_role(person, sent, lexicon: Lexicon) -> str:
     the name ("chief executive Daniel Ek", "Finanzchefin Jana Weber"), in an apposition after
     it ("Jana Weber, Finanzchefin ...") or after an "as" word ("... as chief operating
     officer", "als", "comme", "en tant que"). Empty if no title word is there."""
-    words = {w.lower() for w in lexicon["title_words"]}
-    heads = {w.lower() for w in lexicon["titles"]}
+    words = lexicon.lowered("title_words")
+    heads = lexicon.lowered("titles")
     as_words = lexicon.multiword("as_words")
     doc = person.doc
 
@@ -404,8 +405,11 @@ def _skip_separator(doc, i: int, direction: int, sent, conjunctions, repeated: s
         return sent.start <= k < sent.end
 
     def conjunction_size(k: int) -> int:
+        word = doc[k].lower_
         for words in conjunctions:
             size = len(words)
+            if words[0 if direction == 1 else -1] != word:
+                continue  # cheap test on the word at k before the whole phrase
             lo = k if direction == 1 else k - size + 1
             if sent.start <= lo and lo + size <= sent.end and tuple(t.lower_ for t in doc[lo:lo + size]) == words:
                 return size
@@ -443,7 +447,7 @@ def _negated(sent, first: int, last: int, lexicon: Lexicon, *, after: bool = Tru
     clause as the name that follows it: "did not join Y" and "übernahm Y nicht" count; "X, who
     had not joined Y, stayed at Z" does not negate "stayed at Z", and "der frühere Sixt-Vorstand
     X werde nicht ..." does not negate the apposition."""
-    negations = {w.lower() for w in lexicon["negations"]}
+    negations = lexicon.lowered("negations")
     doc = sent.doc
     end = min(sent.end, last + 4) if after else last + 1
     for token in doc[max(sent.start, first - 2):end]:
@@ -458,13 +462,25 @@ def _negated(sent, first: int, last: int, lexicon: Lexicon, *, after: bool = Tru
 
 
 def _hedged(sent, lexicon: Lexicon) -> bool:
+    """Does the sentence hedge ("reportedly", "soll", "selon des rumeurs")? Read once per
+    sentence: the answer is kept in the Doc's ``user_data``."""
+    key = ("kg.hedged", sent.start, sent.end)
+    cached = sent.doc.user_data.get(key)
+    if cached is not None:
+        return cached
     hedges = lexicon.multiword("hedges")
     words = [t.lower_ for t in sent]
+    firsts = set(words)
+    found = False
     for hedge in hedges:
+        if hedge[0] not in firsts:
+            continue
         size = len(hedge)
         if any(tuple(words[i:i + size]) == hedge for i in range(len(words) - size + 1)):
-            return True
-    return False
+            found = True
+            break
+    sent.doc.user_data[key] = found
+    return found
 
 
 def extract_relations(view: ArticleView, extractors: Sequence[RelationExtractor]) -> list[Triple]:

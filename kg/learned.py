@@ -76,75 +76,109 @@ def _classes_of(token, classes: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
     return ()
 
 
-def _dep_path(s, o) -> tuple[str, str] | None:
+class _Tokens:
+    """What the features read of every token of one article, read once (a spaCy ``Token`` is
+    built anew on every ``doc[i]``, and pairs share their words)."""
+
+    __slots__ = ("word", "text", "ent", "space", "classes", "head", "dep", "sent_start", "sent_end", "parsed")
+
+    def __init__(self, doc, classes: dict[str, tuple[str, ...]]) -> None:
+        tokens = list(doc)
+        self.word = [_word(t) for t in tokens]
+        self.text = [t.text for t in tokens]
+        self.ent = [t.ent_type_ for t in tokens]
+        self.space = [t.is_space for t in tokens]
+        self.classes = [_classes_of(t, classes) for t in tokens]
+        self.parsed = doc.has_annotation("DEP")
+        self.head = [t.head.i for t in tokens] if self.parsed else []
+        self.dep = [t.dep_ for t in tokens] if self.parsed else []
+        self.sent_start = [0] * len(tokens)
+        self.sent_end = [len(tokens)] * len(tokens)
+        for sent in doc.sents:
+            for i in range(sent.start, sent.end):
+                self.sent_start[i], self.sent_end[i] = sent.start, sent.end
+
+
+def _tokens(view: ArticleView) -> _Tokens:
+    cached = view.__dict__.get("_learned_tokens")
+    if cached is None:
+        cached = _Tokens(view.doc, lexicon_classes(view.lexicon))
+        view.__dict__["_learned_tokens"] = cached
+    return cached
+
+
+def _dep_path(tab: _Tokens, s: int, o: int) -> tuple[str, str] | None:
     """Dependency labels from s up to the lowest common ancestor and down to o, and the
     ancestor's lemma; None without a parse or across sentences."""
-    if not s.doc.has_annotation("DEP"):
+    if not tab.parsed:
         return None
+    head = tab.head
     up = [s]
-    while up[-1].head.i != up[-1].i and len(up) < 12:
-        up.append(up[-1].head)
-    index = {t.i: k for k, t in enumerate(up)}
+    while head[up[-1]] != up[-1] and len(up) < 12:
+        up.append(head[up[-1]])
+    index = {t: k for k, t in enumerate(up)}
     down = [o]
-    while down[-1].i not in index and down[-1].head.i != down[-1].i and len(down) < 12:
-        down.append(down[-1].head)
-    if down[-1].i not in index:
+    while down[-1] not in index and head[down[-1]] != down[-1] and len(down) < 12:
+        down.append(head[down[-1]])
+    if down[-1] not in index:
         return None
     lca = down[-1]
-    left = [t.dep_ for t in up[:index[lca.i]]]
-    right = [t.dep_ for t in down[:-1]]
-    return "<".join(left) + "^" + ">".join(reversed(right)), _word(lca)
+    left = [tab.dep[t] for t in up[:index[lca]]]
+    right = [tab.dep[t] for t in down[:-1]]
+    return "<".join(left) + "^" + ">".join(reversed(right)), tab.word[lca]
 
 
 def pair_features(view: ArticleView, s, o) -> list[str]:
     """The features of the ordered pair (subject token s, object token o) of one sentence."""
-    doc, lang = view.doc, view.lang
+    lang = view.lang
+    tab = _tokens(view)
     classes = lexicon_classes(view.lexicon)
-    sent = s.sent
+    si, oi = s.i, o.i
     s_m, o_m = view.annotated.mention_at(s), view.annotated.mention_at(o)  # type: ignore[attr-defined]
-    ts, to = s.ent_type_ or "none", o.ent_type_ or "none"
-    lo, hi = (s, o) if s.i < o.i else (o, s)
-    between = doc[lo.i + 1:hi.i]
+    ts, to = tab.ent[si] or "none", tab.ent[oi] or "none"
+    lo, hi = (si, oi) if si < oi else (oi, si)
+    order = "so" if si < oi else "os"
+    between = range(lo + 1, hi)
     f = [
-        "bias", f"types={ts}>{to}", f"order={'so' if s.i < o.i else 'os'}",
-        f"dist={_bucket(len(between))}", f"types_order={ts}>{to}:{'so' if s.i < o.i else 'os'}",
+        "bias", f"types={ts}>{to}", f"order={order}",
+        f"dist={_bucket(len(between))}", f"types_order={ts}>{to}:{order}",
     ]
     if s_m is not None and s_m.refers_to:
         f.append("s_ref")
     if o_m is not None and o_m.refers_to:
         f.append("o_ref")
-    names_between = sum(1 for t in between if t.ent_type_)
+    names_between = sum(1 for i in between if tab.ent[i])
     f.append(f"names_between={min(names_between, 3)}")
-    if any(t.text == "," for t in between):
+    if any(tab.text[i] == "," for i in between):
         f.append("comma_between")
-    if any(t.text in "()" for t in between):
+    if any(tab.text[i] in "()" for i in between):
         f.append("paren_between")
     short = len(between) <= MAX_BETWEEN
-    for k, token in enumerate(between):
-        if token.is_space:
+    for k, i in enumerate(between):
+        if tab.space[i]:
             continue
-        for name in _classes_of(token, classes):
+        for name in tab.classes[i]:
             f.append(f"bw_lex={name}")
             if short:
                 f.append(f"bw_lex_{ 'near' if min(k, len(between) - 1 - k) < 3 else 'mid'}={name}")
-        if short and not token.ent_type_:
-            f.append(f"{lang}:bw={_word(token)}")
+        if short and not tab.ent[i]:
+            f.append(f"{lang}:bw={tab.word[i]}")
     if between and short:
-        f.append(f"{lang}:bw_first={_word(between[0])}")
-        f.append(f"{lang}:bw_last={_word(between[-1])}")
-    for side, token in (("before", doc[lo.i - 1] if lo.i - 1 >= sent.start else None),
-                        ("after", doc[hi.i + 1] if hi.i + 1 < sent.end else None)):
-        if token is None:
+        f.append(f"{lang}:bw_first={tab.word[lo + 1]}")
+        f.append(f"{lang}:bw_last={tab.word[hi - 1]}")
+    sent_start, sent_end = tab.sent_start[si], tab.sent_end[si]
+    for side, i in (("before", lo - 1 if lo - 1 >= sent_start else None),
+                    ("after", hi + 1 if hi + 1 < sent_end else None)):
+        if i is None:
             f.append(f"{side}=<edge>")
             continue
-        f.append(f"{lang}:{side}={_word(token)}")
-        for name in _classes_of(token, classes):
+        f.append(f"{lang}:{side}={tab.word[i]}")
+        for name in tab.classes[i]:
             f.append(f"{side}_lex={name}")
-    window = doc[max(sent.start, lo.i - 4):lo.i]
-    for token in window:
-        for name in _classes_of(token, classes):
+    for i in range(max(sent_start, lo - 4), lo):
+        for name in tab.classes[i]:
             f.append(f"left_lex={name}")
-    path = _dep_path(s, o)
+    path = _dep_path(tab, si, oi)
     if path is not None:
         f.append(f"path={path[0]}")
         f.append(f"{lang}:lca={path[1]}")

@@ -14,6 +14,7 @@ patterns can treat a name as a single token with ``ENT_TYPE`` set.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -47,6 +48,11 @@ class Gazetteer:
     first_names: frozenset[str]  # folded
     legal_strong: frozenset[str]  # exact forms: "SA" is a legal form, French "sa" is not
     legal_weak: frozenset[str]
+    first_pieces: frozenset[str] = frozenset()  # first word piece of every place form, folded
+
+    def may_start_place(self, word: str) -> bool:
+        """Can a place name begin with this word? A cheap test before the spans are tried."""
+        return _first_piece(fold(word)) in self.first_pieces
 
     def place(self, text: str) -> str | None:
         """Canonical place name for a surface form, or None."""
@@ -60,6 +66,14 @@ class Gazetteer:
         if word in self.legal_weak:
             return "weak"
         return None
+
+
+_PIECE = re.compile(r"[^\W_]+")
+
+
+def _first_piece(folded: str) -> str:
+    found = _PIECE.search(folded)
+    return found.group(0) if found else folded
 
 
 def _is_code(alias: str) -> bool:
@@ -99,6 +113,7 @@ def load_gazetteer() -> Gazetteer:
         first_names=frozenset(fold(n) for n in read("first_names.json")["first_names"]),
         legal_strong=frozenset(legal.get("strong", [])),
         legal_weak=frozenset(legal.get("weak", [])),
+        first_pieces=frozenset(_first_piece(fold(form)) for form in [*folded, *exact]),
     )
 
 
@@ -266,7 +281,7 @@ def _ner_spans(doc, lexicon: Lexicon) -> list[_Span]:
 
 def _trim(doc, start: int, end: int, lexicon: Lexicon) -> tuple[int, int]:
     """Drop determiners, job titles and punctuation at the edges of a name."""
-    titles = {w.lower() for w in lexicon["titles"]}
+    titles = lexicon.lowered("titles")
     def plain_lower(token) -> bool:  # "de", "ligne" — but not "eBay"
         return token.text[:1].islower() and not any(c.isupper() for c in token.text[1:])
 
@@ -317,7 +332,7 @@ def _proper_noun_spans(doc, lexicon: Lexicon, gaz: Gazetteer, hints: TypeHints, 
     the tagger did not take for a noun ("Google" read as the verb googeln) is a name too, and
     so is a capitalised noun right after a company cue ("die Google-Mutter Alphabet").
     """
-    particles = {w.lower() for w in lexicon["name_particles"]}
+    particles = lexicon.lowered("name_particles")
     seen = frozenset(fold(t.text) for t in doc if t.tag_ == "NE" or t.pos_ == "PROPN")
     adjectives = gaz.place_adjectives.get("de", {}) if stts else {}
     org_cues = _folded(lexicon, "org_cues")
@@ -393,7 +408,8 @@ def _add_gazetteer_places(doc, spans: list[_Span], gaz: Gazetteer) -> list[_Span
     """Places from the gazetteer that NER missed (or saw as part of nothing)."""
     n = len(doc)
     for i in range(n):
-        if not doc[i].text[:1].isupper():
+        word = doc[i].text
+        if not word[:1].isupper() or not gaz.may_start_place(word):
             continue
         for size in (4, 3, 2, 1):
             if i + size > n:
@@ -677,8 +693,8 @@ def _coreference(doc, lexicon: Lexicon, taken: list) -> list:
     from spacy.tokens import Span
 
     pronouns = lexicon.pairs("pronouns")  # word -> Person | Organization | any
-    nouns = {w.lower() for w in lexicon["org_anaphora"]}
-    determiners = {w.lower() for w in lexicon["anaphora_determiners"]}
+    nouns = lexicon.lowered("org_anaphora")
+    determiners = lexicon.lowered("anaphora_determiners")
     used = {span.start for span, _ in taken}
     topic = topic_organization(doc) if nouns else None
     sentences = list(doc.sents)

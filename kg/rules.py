@@ -106,6 +106,7 @@ class Rule:
 class Lexicon:
     lists: dict[str, frozenset[str]]
     tables: dict[str, dict[str, str]] = field(default_factory=dict)
+    _memo: dict = field(default_factory=dict, compare=False, repr=False)  # derived forms, read per claim
 
     def __getitem__(self, name: str) -> frozenset[str]:
         if name in self.lists:
@@ -118,9 +119,19 @@ class Lexicon:
         """A word -> word table (empty when the language defines none)."""
         return self.tables.get(name, {})
 
+    def lowered(self, name: str) -> frozenset[str]:
+        """A list's entries in lower case (computed once)."""
+        key = ("lowered", name)
+        if key not in self._memo:
+            self._memo[key] = frozenset(w.lower() for w in self[name])
+        return self._memo[key]
+
     def multiword(self, name: str) -> tuple[tuple[str, ...], ...]:
-        """Entries of a list split into lower-case words, longest first."""
-        return tuple(sorted((tuple(e.lower().split()) for e in self[name]), key=len, reverse=True))
+        """Entries of a list split into lower-case words, longest first (computed once)."""
+        key = ("multiword", name)
+        if key not in self._memo:
+            self._memo[key] = tuple(sorted((tuple(e.lower().split()) for e in self[name]), key=len, reverse=True))
+        return self._memo[key]
 
 
 @dataclass(frozen=True)

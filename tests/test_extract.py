@@ -121,3 +121,28 @@ def test_extract_enumeration_repeats_contracted_prepositions_and_skips_adjective
     article = Article(id="x", source="x", text=doc.text, lang="en")
     got = {(t.subject.text, t.object.text) for t in extract_triples(article, doc, rules, compile_matchers(rules, nlp.vocab, False)) if t.relation == "located_in"}
     assert got == {("Stripe", "Dublin"), ("Stripe", "Cork")}
+
+
+def _gap_rules(size: int):
+    """One rule, Organization GAP(size) "in" Place, over the English lexicon."""
+    from kg.rules import RuleSet, compile_rule
+
+    base = load_rules("en")
+    raw = {"id": "en.located_in.gap_test", "relation": "located_in", "subject": "org", "object": "place",
+           "pattern": [{"SLOT": "org", "ENT": "Organization"}, {"GAP": size}, {"LOWER": "in"},
+                       {"SLOT": "place", "ENT": "Place"}]}
+    return RuleSet("en", (compile_rule(raw, base.lexicon, "test", "en"),), base.lexicon)
+
+
+def test_bounded_gap_takes_at_most_its_size():
+    # gaps run as '*' in the matcher (spaCy's {0,n} costs 2**n paths); the bound is checked after
+    nlp = spacy.blank("en")
+    rules = _gap_rules(3)
+    matchers = compile_matchers(rules, nlp.vocab, with_parser=False)
+    article = Article(id="a", text="", source="t", lang="en")
+    near = _doc(nlp, ["Acme", "opened", "a", "lab", "in", "Lyon"], [(0, 1, "Organization"), (5, 6, "Place")])
+    far = _doc(nlp, ["Acme", "opened", "a", "big", "new", "lab", "in", "Lyon"], [(0, 1, "Organization"), (7, 8, "Place")])
+    assert [t.relation for t in extract_triples(article, near, rules, matchers)] == ["located_in"]
+    assert extract_triples(article, far, rules, matchers) == []
+    wide = compile_matchers(_gap_rules(5), nlp.vocab, with_parser=False)
+    assert [t.object.text for t in extract_triples(article, far, _gap_rules(5), wide)] == ["Lyon"]
