@@ -47,7 +47,7 @@ from pathlib import Path
 from .articles import JSONL_SUFFIXES, _Reader, read_articles
 from .errors import ConfigError, InputError, KgError, ModelNotInstalled
 from .names import slug
-from .pipeline import Extraction, load_stage, map_article, reduce_results, with_language
+from .pipeline import BATCH_ARTICLES, Extraction, load_stage, map_article, map_batch, reduce_results, with_language
 from .settings import Settings
 from .sources import read_bytes_capped
 from .types import Article, ArticleResult, BuildReport, Skipped
@@ -281,7 +281,7 @@ def _drafts(item: WorkItem, reader: _Reader) -> Iterator:
 
 def map_partition(items: tuple[WorkItem, ...], settings: Settings, lang: str | None, max_bytes: int) -> list[ArticleResult]:
     """Task: read, clean, detect and map the articles of a partition (runs on a worker)."""
-    results: list[ArticleResult] = []
+    results: list[ArticleResult | Article] = []  # an Article is mapped below, in batches
     for item in items:
         wanted = {source: (article_id, digest) for source, article_id, digest in item.ids}
         reader = _Reader(lang, lambda _skip: None, max_bytes)  # read skips were planned
@@ -303,11 +303,36 @@ def map_partition(items: tuple[WorkItem, ...], settings: Settings, lang: str | N
             found.add(source)
             article = Article(id=article_id, source=source, text=draft.text, lang=draft.lang, title=draft.title,
                               url=draft.url, published=draft.published, warnings=draft.warnings)
-            results.append(_map_one(article, settings, lang))
+            results.append(article)
         for source, article_id, _digest in item.ids:
             if source not in found:
                 results.append(_skipped(Article(id=article_id, source=source, text=""), reason))
-    return results
+    return _map_pending(results, settings, lang)
+
+
+def _map_pending(slots: list[ArticleResult | Article], settings: Settings, lang: str | None) -> list[ArticleResult]:
+    """Each Article of ``slots`` mapped (language detected, then :func:`kg.pipeline.map_batch` in
+    batches, as a local build does), in place; results keep their order."""
+    out: list = list(slots)
+    ready: list[tuple[int, Article]] = []
+    for n, item in enumerate(slots):
+        if isinstance(item, ArticleResult):
+            continue
+        skips: list[Skipped] = []
+        tagged = list(with_language([item], lang, skips.append, settings))
+        if tagged:
+            ready.append((n, tagged[0]))
+        else:
+            out[n] = ArticleResult(article=dataclasses.replace(item, text=""), triples=(), skipped=skips[0])
+    for start in range(0, len(ready), BATCH_ARTICLES):
+        chunk = ready[start:start + BATCH_ARTICLES]
+        try:
+            mapped = map_batch([article for _n, article in chunk], settings)
+        except Exception:  # noqa: BLE001 — one bad article must not fail its partition
+            mapped = [_map_one(article, settings, lang) for _n, article in chunk]
+        for (n, _article), result in zip(chunk, mapped):
+            out[n] = result
+    return out
 
 
 def _skipped(article: Article, reason: str) -> ArticleResult:

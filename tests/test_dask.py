@@ -145,19 +145,26 @@ def test_dask_failing_article_becomes_a_one_line_skip(dask_client, settings):
         import kg.dask_engine as engine
 
         original = getattr(engine, "_unpatched_map_article", engine.map_article)
+        original_batch = getattr(engine, "_unpatched_map_batch", engine.map_batch)
 
         def failing(article, settings, hints=None):
             if article.id == "en_zalando_coo_lisbon":
                 raise RuntimeError("parser exploded\nsecond line of the message")
             return original(article, settings)
 
-        engine._unpatched_map_article = original
-        engine.map_article = failing
+        def failing_batch(articles, settings, hints=None):  # the batch fails; its articles go one by one
+            if any(a.id == "en_zalando_coo_lisbon" for a in articles):
+                raise RuntimeError("batch exploded")
+            return original_batch(articles, settings)
+
+        engine._unpatched_map_article, engine._unpatched_map_batch = original, original_batch
+        engine.map_article, engine.map_batch = failing, failing_batch
 
     def unpatch():
         import kg.dask_engine as engine
 
         engine.map_article = engine.__dict__.pop("_unpatched_map_article", engine.map_article)
+        engine.map_batch = engine.__dict__.pop("_unpatched_map_batch", engine.map_batch)
 
     dask_client.run(patch)
     try:

@@ -336,13 +336,13 @@ def test_hostile_build_output_folder_is_never_read_as_input(tmp_path, old_set, s
 def mapped(monkeypatch):
     """The ids of the articles the map actually runs on (in this process)."""
     seen: list[str] = []
-    real = pipeline.map_article
+    real = pipeline.process_articles  # every map goes through it, batched or one by one
 
-    def counting(article, settings, hints=pipeline.NO_HINTS):
-        seen.append(article.id)
-        return real(article, settings, hints)
+    def counting(articles, *args, **kwargs):
+        seen.extend(article.id for article in articles)
+        return real(articles, *args, **kwargs)
 
-    monkeypatch.setattr(pipeline, "map_article", counting)
+    monkeypatch.setattr(pipeline, "process_articles", counting)
     return seen
 
 

@@ -118,3 +118,43 @@ def test_pipeline_article_ids_that_share_an_iri_get_distinct_ones(tmp_path, sett
             f"Stripe opened a new office in Dublin, the payments company said on Monday ({name}).", encoding="utf-8")
     result = build([tmp_path / "in"], tmp_path / "out", settings, html=False)
     assert len(result.articles) == 2 and len({a for a in result.articles}) == 2
+
+
+def test_map_batch_gives_the_results_of_articles_one_by_one():
+    from kg import pipeline
+    from kg.articles import read_articles
+    from kg.settings import load_settings
+
+    settings = load_settings()
+    articles = list(pipeline.with_language(read_articles([SAMPLES], on_skip=lambda s: None), None, lambda s: None))
+    assert len({a.lang for a in articles}) == 3
+    one_by_one = [pipeline.map_article(a, settings) for a in articles]
+    assert pipeline.map_batch(articles, settings) == one_by_one  # mixed languages, in input order
+    assert [r for b in pipeline.batches(articles, size=3) for r in pipeline.map_batch(b, settings)] == one_by_one
+
+
+def test_map_batch_failure_costs_only_its_article(monkeypatch):
+    from kg import pipeline
+    from kg.articles import read_articles
+    from kg.settings import load_settings
+
+    settings = load_settings()
+    articles = [a for a in pipeline.with_language(read_articles([SAMPLES], on_skip=lambda s: None), None, lambda s: None)
+                if a.lang == "en"]
+    expected = {a.id: pipeline.map_article(a, settings) for a in articles}
+    bad = articles[1].id
+    real = pipeline._extract_piece
+
+    def exploding(article, *args, **kwargs):
+        if article.id == bad:
+            raise RuntimeError("extractor exploded")
+        return real(article, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "_extract_piece", exploding)
+    results = pipeline.map_batch(articles, settings)
+    assert [r.article.id for r in results] == [a.id for a in articles]
+    for result in results:
+        if result.article.id == bad:
+            assert result.skipped is not None and "RuntimeError: extractor exploded" in result.skipped.reason
+        else:
+            assert result == expected[result.article.id]
