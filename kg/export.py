@@ -36,7 +36,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import networkx as nx
-from rdflib import Dataset, Graph
+from rdflib import Dataset, Graph, URIRef
+from rdflib.namespace import NamespaceManager, split_uri
 from rdflib.plugins.serializers.trig import TrigSerializer
 from rdflib.term import Node
 
@@ -73,8 +74,44 @@ def _sorted_lines(data: bytes) -> bytes:
     return b"".join(sorted(line for line in data.splitlines(keepends=True) if line.strip()))
 
 
+class _LinearNamespaces(NamespaceManager):
+    """rdflib's prefix lookup without its quadratic part. rdflib keeps a trie of every
+    namespace it has seen and, for each IRI, searches the subtrie under the IRI's namespace
+    for a longer one: a kg graph has one namespace per fact (``fact/<id>/evidence/``), all
+    under ``fact/``, so writing 8,000 facts took 150 s. Every namespace kg binds ends in '/'
+    or '#', where rdflib splits IRIs, so no longer namespace can ever apply and the split
+    alone gives rdflib's answer: the same Turtle, byte for byte (tested), in linear time."""
+
+    def __init__(self, graph: Graph) -> None:
+        super().__init__(graph, bind_namespaces="none")
+        self._qnames: dict[str, tuple[str, URIRef, str]] = {}
+
+    def compute_qname(self, uri: str, generate: bool = True) -> tuple[str, URIRef, str]:
+        found = self._qnames.get(uri)
+        if found is not None:
+            return found
+        try:
+            namespace, name = split_uri(uri)
+        except ValueError:
+            return super().compute_qname(uri, generate)
+        prefix = self.store.prefix(URIRef(namespace))
+        if prefix is None:
+            if generate:
+                return super().compute_qname(uri, generate)
+            raise KeyError(f"No known prefix for {namespace} and generate=False")
+        found = (prefix, URIRef(namespace), name)
+        self._qnames[uri] = found
+        return found
+
+
 def _serialize_turtle(graph: Graph) -> bytes:
-    return graph.serialize(format="turtle", encoding="utf-8")
+    separators = all(str(ns).endswith(("/", "#")) or prefix == "xml"  # rdflib's own, for xml:lang
+                     for prefix, ns in graph.namespaces())
+    if not separators:  # a namespace rdflib's split can miss: rdflib's own (slower) lookup
+        return graph.serialize(format="turtle", encoding="utf-8")
+    view = Graph(store=graph.store, identifier=graph.identifier)
+    view.namespace_manager = _LinearNamespaces(view)
+    return view.serialize(format="turtle", encoding="utf-8")
 
 
 def _serialize_ntriples(graph: Graph) -> bytes:

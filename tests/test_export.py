@@ -490,3 +490,25 @@ def test_export_command_bad_input_is_a_one_line_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="graph file not found"):
         run_cli("export", str(tmp_path / "missing.ttl"), "--out", str(tmp_path / "x.nt"))
     assert not (tmp_path / "x").exists() and not (tmp_path / "x.nt").exists()
+
+
+def test_turtle_of_many_per_fact_namespaces_is_rdflibs_own_bytes():
+    # every fact has its own evidence namespace (fact/<id>/evidence/): rdflib's prefix trie made
+    # this quadratic; kg's lookup must still write exactly what rdflib writes
+    from rdflib import Graph, Literal, Namespace, URIRef
+
+    from kg.export import _serialize_turtle
+    from kg.vocab import bind_namespaces
+
+    base = "https://kg.example.org/"
+    kgns = Namespace("https://w3id.org/kg-news/ontology#")
+    graph = bind_namespaces(Graph(bind_namespaces="core"))
+    for n in range(300):
+        fact = URIRef(f"{base}fact/{n:016x}")
+        graph.add((fact, kgns.confidence, Literal(0.5 + n / 1000)))
+        for k in (1, 2):
+            evidence = URIRef(f"{base}fact/{n:016x}/evidence/{k}")
+            graph.add((fact, kgns.evidence, evidence))
+            graph.add((evidence, kgns.text, Literal(f"sentence {n} {k}", lang="en")))
+    graph.add((URIRef(f"{base}entity/organization/acme"), kgns.label, Literal("Acme")))
+    assert _serialize_turtle(graph) == graph.serialize(format="turtle", encoding="utf-8")
