@@ -59,3 +59,13 @@ def test_bench_dask_throughput_smoke_run(tmp_path):
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
     assert result["articles"] == 3 and result["results"][0]["articles_per_s"]["median"] > 0
+
+
+def test_bench_workers_smoke_run(tmp_path):
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "workers.py"), "--articles", "3", "--runs", "1",
+                           "--counts", "1,2", "--data", str(tmp_path), "--json", str(tmp_path / "w.json")],
+                          capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads((tmp_path / "w.json").read_text())
+    assert set(result["by_workers"]) == {"1", "2"}
+    assert all(v["same_graph_as_first"] for v in result["by_workers"].values())
