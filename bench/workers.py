@@ -3,8 +3,9 @@
     python bench/workers.py [--articles 500] [--runs 5] [--counts 1,2] [--data DIR] [--json FILE]
 
 Generates (once, kept in ``--data``) a corpus with ``generate_corpus.py``, then runs
-``kg build CORPUS --out OUT --workers N --no-html --fresh`` as a subprocess for each worker
-count, the counts interleaved, ``--runs`` rounds. Reports wall seconds min / median / max per
+``kg build CORPUS --out OUT --workers N --no-html`` as a subprocess for each worker count, into
+an emptied OUT (kg keeps per-article results in OUT/store and would reuse them), the counts
+interleaved, ``--runs`` rounds. Reports wall seconds min / median / max per
 count, the speed-up of each count over the first (of the medians, and min / median / max of the
 per-round ratios), the peak PSS of the process tree, and whether every output graph holds the
 same triples as the first count's (kg's graphs have no blank nodes, so equal triple sets are
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -62,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     for _ in range(args.runs):
         for count in counts:
             out = args.data / f"out-{count}"
-            cmd = [args.kg, "build", str(corpus), "--out", str(out), "--workers", str(count), "--no-html", "--fresh"]
+            shutil.rmtree(out, ignore_errors=True)
+            cmd = [args.kg, "build", str(corpus), "--out", str(out), "--workers", str(count), "--no-html"]
             wall, _rss, pss, code = run_sampled(cmd)
             if code:
                 return code

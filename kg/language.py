@@ -13,6 +13,7 @@ they dilute every profile equally instead of pulling German or French text towar
 from __future__ import annotations
 
 import re
+from collections import Counter
 from functools import lru_cache
 
 from .languages import detection_only_profiles, language_data, supported_languages
@@ -64,12 +65,15 @@ def language_scores(text: str) -> dict[str, float]:
 
 
 def _raw_hits(words: list[str], text: str, extra_folders: tuple[str, ...] = ()) -> dict[str, float]:
+    counts = Counter(words)  # each distinct word checked once per profile, not each occurrence
+    plain = text.translate(_APOSTROPHES)
     hits: dict[str, float] = {}
     for lang, (vocabulary, letters, patterns) in profiles(extra_folders).items():
-        count = float(sum(1 for w in words if w in vocabulary))
-        count += HINT_WEIGHT * sum(len(p.findall(text.translate(_APOSTROPHES))) for p in patterns)
+        count = float(sum(n for w, n in counts.items() if w in vocabulary))
+        count += HINT_WEIGHT * sum(len(p.findall(plain)) for p in patterns)
         if letters:
-            count += HINT_WEIGHT * sum(1 for w in words if any(c in letters for c in w))
+            letter_set = frozenset(letters)
+            count += HINT_WEIGHT * sum(n for w, n in counts.items() if not letter_set.isdisjoint(w))
         hits[lang] = count
     return hits
 

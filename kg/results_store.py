@@ -111,7 +111,26 @@ def pause_point(phase: str) -> None:
 # -- JSON of results -------------------------------------------------------------------------
 
 def result_to_json(result: ArticleResult) -> dict:
-    return dataclasses.asdict(result)
+    """The result as plain JSON data: what ``dataclasses.asdict`` gives, without its deep
+    copies of every leaf (it was a tenth of the main process's work in a parallel build)."""
+    return _plain(result)
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _plain(value):
+    kind = type(value)
+    if kind in (str, int, float, bool) or value is None:
+        return value
+    if kind is tuple or kind is list:
+        return [_plain(v) for v in value]
+    names = _FIELDS.get(kind)
+    if names is None:
+        if not dataclasses.is_dataclass(value):
+            return value
+        names = _FIELDS.setdefault(kind, tuple(f.name for f in dataclasses.fields(value)))
+    return {name: _plain(getattr(value, name)) for name in names}
 
 
 def _article(data: dict) -> Article:
