@@ -82,6 +82,23 @@ def run_sampled(cmd: list[str], interval: float = 0.25) -> tuple[float, int, int
     return seconds, peak[0], peak[1], proc.returncode
 
 
+def report(result: dict, json_file: Path | None) -> None:
+    """Print the result as JSON, and write it to ``json_file`` when one is given."""
+    text = json.dumps(result, indent=2)
+    print(text)
+    if json_file:
+        json_file.write_text(text, encoding="utf-8")
+
+
+def ensure_corpus(data: Path, size: int) -> Path:
+    """The generated corpus of ``size`` articles under ``data``, made once and then reused."""
+    corpus = data / f"corpus-{size}"
+    if not corpus.is_dir():
+        subprocess.run([sys.executable, str(HERE / "generate_corpus.py"), "--out", str(corpus),
+                        "--articles", str(size), "--shard-size", "500"], check=True)
+    return corpus
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000")
@@ -93,10 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [int(s) for s in args.sizes.split(",")]
     results = []
     for size in sizes:
-        corpus = args.data / f"corpus-{size}"
-        if not corpus.is_dir():
-            subprocess.run([sys.executable, str(HERE / "generate_corpus.py"), "--out", str(corpus),
-                            "--articles", str(size), "--shard-size", "500"], check=True)
+        corpus = ensure_corpus(args.data, size)
         words = sum(len(json.loads(line)["text"].split())
                     for shard in sorted(corpus.glob("*.jsonl")) for line in shard.open(encoding="utf-8") if line.strip())
         out = args.data / f"out-{size}"
@@ -114,9 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         row["time_ratio_to_smallest"] = round(row["seconds"] / base["seconds"], 2)
         row["size_ratio_to_smallest"] = round(row["articles"] / base["articles"], 2)
     summary = {"workers": args.workers, "results": results}
-    print(json.dumps(summary, indent=2))
-    if args.json:
-        args.json.write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    report(summary, args.json)
     return 0
 
 

@@ -19,7 +19,6 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 from pathlib import Path
 
@@ -27,7 +26,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-from scale import run_sampled  # noqa: E402
+from scale import ensure_corpus, report, run_sampled  # noqa: E402
+from throughput import spread  # noqa: E402
 
 
 def same_graph(a: Path, b: Path) -> bool:
@@ -40,11 +40,6 @@ def same_graph(a: Path, b: Path) -> bool:
     return set(ga) == set(gb)
 
 
-def spread(values: list[float]) -> dict:
-    ordered = sorted(values)
-    return {"min": round(ordered[0], 2), "median": round(statistics.median(ordered), 2), "max": round(ordered[-1], 2)}
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=500)
@@ -55,10 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     counts = [int(c) for c in args.counts.split(",")]
-    corpus = args.data / f"corpus-{args.articles}"
-    if not corpus.is_dir():
-        subprocess.run([sys.executable, str(HERE / "generate_corpus.py"), "--out", str(corpus),
-                        "--articles", str(args.articles), "--shard-size", "500"], check=True)
+    corpus = ensure_corpus(args.data, args.articles)
     seconds: dict[int, list[float]] = {c: [] for c in counts}
     peaks: dict[int, int] = {c: 0 for c in counts}
     for _ in range(args.runs):
@@ -77,15 +69,13 @@ def main(argv: list[str] | None = None) -> int:
     for count in counts:
         ratios = [a / b for a, b in zip(seconds[first], seconds[count])]
         result["by_workers"][count] = {
-            "seconds": spread(seconds[count]),
+            "seconds": spread(seconds[count], 2),
             "speedup_of_medians": round(statistics.median(seconds[first]) / statistics.median(seconds[count]), 2),
-            "speedup_per_round": spread(ratios),
+            "speedup_per_round": spread(ratios, 2),
             "peak_tree_pss_mb": round(peaks[count] / 2**20),
             "same_graph_as_first": same_graph(args.data / f"out-{first}" / "graph.ttl", args.data / f"out-{count}" / "graph.ttl"),
         }
-    print(json.dumps(result, indent=2))
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=2), encoding="utf-8")
+    report(result, args.json)
     return 0
 
 

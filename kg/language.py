@@ -22,13 +22,13 @@ UNDETERMINED = "und"
 
 
 @lru_cache(maxsize=None)
-def profiles(extra_folders: tuple[str, ...] = ()) -> dict[str, tuple[frozenset[str], str, tuple[re.Pattern[str], ...]]]:
+def profiles(extra_folders: tuple[str, ...] = ()) -> dict[str, tuple[frozenset[str], frozenset[str], tuple[re.Pattern[str], ...]]]:
     """Language -> (function words, hint letters, hint patterns): every language folder's
     ``language.json`` plus the detection-only profiles (recognised so that they can be
     rejected as "und")."""
-    out = {code: (words, letters, ()) for code, (words, letters) in detection_only_profiles().items()}
+    out = {code: (words, frozenset(letters), ()) for code, (words, letters) in detection_only_profiles().items()}
     for code, data in language_data(extra=extra_folders).items():
-        out[code] = (data.function_words, data.hint_letters, data.hint_patterns)
+        out[code] = (data.function_words, frozenset(data.hint_letters), data.hint_patterns)
     return out
 
 
@@ -72,8 +72,7 @@ def _raw_hits(words: list[str], text: str, extra_folders: tuple[str, ...] = ()) 
         count = float(sum(n for w, n in counts.items() if w in vocabulary))
         count += HINT_WEIGHT * sum(len(p.findall(plain)) for p in patterns)
         if letters:
-            letter_set = frozenset(letters)
-            count += HINT_WEIGHT * sum(n for w, n in counts.items() if not letter_set.isdisjoint(w))
+            count += HINT_WEIGHT * sum(n for w, n in counts.items() if not letters.isdisjoint(w))
         hits[lang] = count
     return hits
 
