@@ -135,14 +135,18 @@ def cap_sentences(doc, max_tokens: int) -> int:
     return cuts
 
 
-_SENTENCE_SETTERS = ("parser", "senter", "sentencizer")
+_SENTENCE_SETTERS = ("parser", "senter")  # trained: they keep the cuts made before them
+# Rule-based splitters (punctuation) are cheap and leave tokens they do not split at unset
+# before they run: capping before them would count whole paragraphs as one sentence and cut
+# good sentences in the middle ("... beschrieb RTR-| Geschäftsführer X"). Cap after them.
+_SPLITTERS = ("sentencizer",)
 
 
 def run_pipeline(pipeline: LangPipeline, text: str, max_tokens: int = DEFAULT_SENTENCE_TOKENS,
                  deadline: float | None = None):
     """The language pipeline on ``text``, as ``pipeline(text)`` but with sentences capped at
-    ``max_tokens`` (:func:`cap_sentences`, just before the first component that sets sentence
-    boundaries) and the deadline checked between components."""
+    ``max_tokens`` (:func:`cap_sentences`, just before a parser or senter, or just after a
+    punctuation sentencizer) and the deadline checked between components."""
     nlp = pipeline.nlp
     doc = nlp.make_doc(text)  # type: ignore[attr-defined]
     capped = False
@@ -152,6 +156,9 @@ def run_pipeline(pipeline: LangPipeline, text: str, max_tokens: int = DEFAULT_SE
             capped = True
         _check(deadline)
         doc = component(doc)
+        if not capped and name in _SPLITTERS:
+            cap_sentences(doc, max_tokens)
+            capped = True
     if pipeline.postprocess is not None:
         pipeline.postprocess(doc)
     return doc
@@ -236,6 +243,9 @@ def pipe_pipeline(pipeline: LangPipeline, texts: Iterable[str], max_tokens: int 
             docs = capped(docs)
             capping = False
         docs = component.pipe(docs) if hasattr(component, "pipe") else map(component, docs)
+        if capping and name in _SPLITTERS:
+            docs = capped(docs)
+            capping = False
     for doc in docs:
         if pipeline.postprocess is not None:
             pipeline.postprocess(doc)

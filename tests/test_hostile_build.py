@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import kg.pipeline as pipeline
-from kg.pipeline import cap_sentences, load_stage, map_article, run_build, run_pipeline, split_text
+from kg.pipeline import cap_sentences, load_stage, map_article, pipe_pipeline, run_build, run_pipeline, split_text
 from kg.types import Article
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,6 +66,18 @@ def test_hostile_build_cap_sentences_prefers_a_comma_and_leaves_short_sentences(
     doc = nlp.make_doc("word " * 30 + ", " + "word " * 30)
     assert cap_sentences(doc, 40) == 1 and doc[31].is_sent_start  # just after the comma
     assert cap_sentences(nlp.make_doc("A short sentence ."), 40) == 0
+
+
+def test_hostile_build_punctuated_paragraph_is_not_cut_inside_its_sentences(settings):
+    # German splits sentences by punctuation: the cap counts from the last full stop, not
+    # from the start of a long paragraph (it once cut "... sagte Acme-| Chefin Eva Roth")
+    stage = load_stage("de", settings)
+    sentence = "Die Firma wächst, sagte die Acme-Chefin Eva Roth am Montag in einem Gespräch."
+    text = " ".join([sentence] * 30)  # about 480 tokens, no line break
+    for doc in (run_pipeline(stage.pipeline, text, max_tokens=40),
+                next(pipe_pipeline(stage.pipeline, [text], max_tokens=40))):
+        sents = list(doc.sents)
+        assert len(sents) == 30 and all(s.text.strip() == sentence for s in sents)
 
 
 def test_hostile_build_chunked_article_keeps_offsets_into_its_text(settings):
