@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -158,6 +159,17 @@ def read_aliases(path: str | Path) -> dict[str, str]:
 Key = tuple[str, str, str]  # (subject, relation, object), normalised
 
 
+@lru_cache(maxsize=100_000)
+def _place_key(label: str) -> str:
+    """A place's key is its gazetteer name: gold spells places as the article does ("Wien",
+    "Royaume-Uni") while kg names them once for every language ("Vienna", "United Kingdom");
+    both are the same entity. Other names are left as they are."""
+    from .mentions import load_gazetteer
+
+    place = load_gazetteer().place(label)
+    return fold(place if place else label)
+
+
 class _Normaliser:
     """Maps a surface label to its comparison key for one article."""
 
@@ -174,7 +186,7 @@ class _Normaliser:
 
     def base(self, label: str) -> str:
         key = fold(label)
-        return self.aliases.get(key, key)
+        return _place_key(self.aliases[key] if key in self.aliases else label.strip())
 
     def name(self, label: str, known: set[str]) -> str:
         key = self.base(label)

@@ -205,3 +205,13 @@ def test_evaluate_eval_to_json_is_serialisable(gold: list[GoldTriple]) -> None:
         "competes_with", "founded", "hires_in", "located_in", "works_at"}
     assert len(data["missed"]) == 6 and data["spurious"] == []
     assert set(data["missed"][0]) == {"article", "subject", "relation", "object", "evidence"}
+
+
+def test_evaluate_places_compare_through_the_gazetteer() -> None:
+    # gold spells a place as the article does; kg names it once for all languages
+    gold = [GoldTriple("de_a", "Acme", "located_in", "Wien", ""), GoldTriple("de_a", "Acme", "hires_in", "Linz", ""),
+            GoldTriple("fr_b", "Velo", "located_in", "Royaume-Uni", "")]
+    predicted = [("de_a", "Acme", "located_in", "Vienna"), ("de_a", "Acme", "hires_in", "Graz"),
+                 ("fr_b", "Velo", "located_in", "United Kingdom")]
+    result = score(predicted, gold, {}, {"de_a": "de", "fr_b": "fr"})
+    assert (result.overall.tp, result.overall.fp, result.overall.fn) == (2, 1, 1)
