@@ -25,3 +25,14 @@ def test_typography_curly_apostrophes_read_like_straight_ones(extract_triples):
         assert curly_text[t.evidence_start:t.evidence_end] == t.evidence  # quoted as written
         for m in (t.subject, t.object):
             assert curly_text[m.start:m.end] == m.text
+
+
+def test_typography_glued_sentences_get_a_space_mapped_back() -> None:
+    text = "Les ventes sont limitées.Acme aussi a mis la barre haut (record).Puis U.S.A et M.Dupont."
+    plain, index = normalise(text)
+    assert plain == "Les ventes sont limitées. Acme aussi a mis la barre haut (record). Puis U.S.A et M.Dupont."
+    assert index is not None and len(index) == len(plain) + 1 and index[-1] == len(text)
+    start = plain.index("Acme")
+    assert text[index[start]:index[start + 4]] == "Acme"
+    first = plain.index(" Acme")  # the first sentence ends just after its full stop
+    assert text[index[0]:index[first]] == "Les ventes sont limitées."
