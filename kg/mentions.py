@@ -291,6 +291,15 @@ def _trim(doc, start: int, end: int, lexicon: Lexicon) -> tuple[int, int]:
         or doc[start].is_space or doc[start].lower_ in {"'s", "’s"} or (end - start > 1 and plain_lower(doc[start]))
     ):
         start += 1
+    if start < end and doc[start].lower_ in lexicon.lowered("institution_heads"):
+        # "Union des journalistes de Lagos", "Académie chinoise des sciences": an institution's
+        # name goes on in lower case; only linking words and punctuation end it
+        linkers = lexicon.lowered("name_linkers")
+        if end < len(doc) and doc[end - 1].lower_ in linkers and doc[end].text[:1].isupper() and not doc[end].is_punct:
+            end += 1  # NER stopped before the place: "... des journalistes de | Lagos"
+        while end > start + 1 and (doc[end - 1].is_punct or doc[end - 1].is_space or doc[end - 1].lower_ in linkers):
+            end -= 1
+        return start, end
     while end > start and (
         doc[end - 1].is_punct or doc[end - 1].is_space or doc[end - 1].lower_ in {"'s", "’s", "'"}
         or (end - start > 1 and plain_lower(doc[end - 1]))

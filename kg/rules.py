@@ -67,6 +67,8 @@ OPTIONAL_LISTS = (
     "person_relatives",  # "who": after "Name," types it a person
     "cue_compounds",  # hyphenated cue words read whole ("start-up", "Tech-Konzern")
     "relation_compound_heads",  # "Tiktok-Mutter Bytedance": the first name only modifies the next
+    "institution_heads",  # "Institut", "Union": their names go on in lower case ("Union des journalistes")
+    "name_linkers",  # "de", "des", "pour la": inside such a name, never at its end
 )
 # Word -> word tables the engine reads when present.
 ENGINE_TABLES = (

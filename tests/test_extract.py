@@ -146,3 +146,15 @@ def test_bounded_gap_takes_at_most_its_size():
     assert extract_triples(article, far, rules, matchers) == []
     wide = compile_matchers(_gap_rules(5), nlp.vocab, with_parser=False)
     assert [t.object.text for t in extract_triples(article, far, _gap_rules(5), wide)] == ["Lyon"]
+
+
+def test_institution_names_keep_their_lower_case_words():
+    from kg.mentions import _trim
+
+    lexicon = load_rules("fr").lexicon
+    nlp = spacy.blank("fr")
+    words = ["le", "président", "de", "l'", "Union", "des", "journalistes", "de", "Lagos", ",", "de", "Renault", "de", "ligne", "."]
+    doc = Doc(nlp.vocab, words=words)
+    assert _trim(doc, 4, 8, lexicon) == (4, 9)  # NER stopped before the place: it is part of the name
+    assert _trim(doc, 4, 7, lexicon) == (4, 7)  # "Union des journalistes"
+    assert _trim(doc, 11, 14, lexicon) == (11, 12)  # any other name still ends at its last capital
