@@ -175,6 +175,7 @@ class _Normaliser:
 
     def __init__(self, aliases: Mapping[str, str]) -> None:
         folded = {fold(a): fold(c) for a, c in aliases.items() if fold(a) and fold(c)}
+        self.cased = {fold(c): c.strip() for c in aliases.values()}
         # Follow chains (A -> B -> C) so every alias lands on its final canonical name.
         self.aliases: dict[str, str] = {}
         for alias in folded:
@@ -186,7 +187,9 @@ class _Normaliser:
 
     def base(self, label: str) -> str:
         key = fold(label)
-        return _place_key(self.aliases[key] if key in self.aliases else label.strip())
+        if key in self.aliases:  # the canonical name as the alias file writes it ("USA" is a code)
+            return _place_key(self.cased.get(self.aliases[key], self.aliases[key]))
+        return _place_key(label.strip())
 
     def name(self, label: str, known: set[str]) -> str:
         key = self.base(label)

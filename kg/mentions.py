@@ -720,6 +720,8 @@ def _coreference(doc, lexicon: Lexicon, taken: list) -> list:
             following = doc[token.i + 1] if token.i + 1 < len(doc) else None
             if following is not None and (following.ent_type_ or following.text == "-"):
                 continue  # "the company Stripe", "des Konzerns Siemens": a name follows
+            if following is not None and following.lower_ in lexicon.lowered("relation_compound_heads"):
+                continue  # "la société mère de X": a parent company, not the company named before
             wanted, weight, fallback = "Organization", ANAPHORA_FACTOR, topic
         if wanted is None:
             continue

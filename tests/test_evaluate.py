@@ -215,3 +215,11 @@ def test_evaluate_places_compare_through_the_gazetteer() -> None:
                  ("fr_b", "Velo", "located_in", "United Kingdom")]
     result = score(predicted, gold, {}, {"de_a": "de", "fr_b": "fr"})
     assert (result.overall.tp, result.overall.fp, result.overall.fn) == (2, 1, 1)
+
+
+def test_evaluate_place_codes_keep_their_case_through_aliases() -> None:
+    # the alias file maps a spelling onto "USA": the code must still read as the country
+    gold = [GoldTriple("fr_a", "Acme", "hires_in", "USA", "")]
+    result = score([("fr_a", "Acme", "hires_in", "United States")], gold, {"Etats-Unis": "USA", "United States": "USA"},
+                   {"fr_a": "fr"})
+    assert (result.overall.tp, result.overall.fp, result.overall.fn) == (1, 0, 0)
