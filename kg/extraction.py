@@ -21,6 +21,8 @@ setting; nothing in the rule engine changes.
 
 from __future__ import annotations
 
+import dataclasses
+
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -178,8 +180,13 @@ def _finish_with(view: ArticleView, claims: Sequence[Scored], typed: dict[str, s
     for claim in claims:
         for triple in _triples(view, claim, label, lexicon):
             key = (triple.subject.start, triple.relation, triple.object.start, triple.evidence_start)
-            if key not in best or best[key].confidence < triple.confidence:
+            kept = best.get(key)
+            if kept is None or kept.confidence < triple.confidence:
+                if kept is not None and kept.role and not triple.role:  # the job title travels on
+                    triple = dataclasses.replace(triple, role=kept.role)
                 best[key] = triple
+            elif triple.role and not kept.role:
+                best[key] = dataclasses.replace(kept, role=triple.role)
     # One tense per person, company and sentence. "X, CFO of Y since 2020, left Y": a past
     # job a rule states outweighs a current one; a rule's reading outweighs the learned
     # scorer's (rules are the more precise of the two).
