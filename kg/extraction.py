@@ -21,10 +21,8 @@ setting; nothing in the rule engine changes.
 
 from __future__ import annotations
 
-import dataclasses
-
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from .names import fold
@@ -183,10 +181,10 @@ def _finish_with(view: ArticleView, claims: Sequence[Scored], typed: dict[str, s
             kept = best.get(key)
             if kept is None or kept.confidence < triple.confidence:
                 if kept is not None and kept.role and not triple.role:  # the job title travels on
-                    triple = dataclasses.replace(triple, role=kept.role)
+                    triple = replace(triple, role=kept.role)
                 best[key] = triple
             elif triple.role and not kept.role:
-                best[key] = dataclasses.replace(kept, role=triple.role)
+                best[key] = replace(kept, role=triple.role)
     # One tense per person, company and sentence. "X, CFO of Y since 2020, left Y": a past
     # job a rule states outweighs a current one; a rule's reading outweighs the learned
     # scorer's (rules are the more precise of the two).
