@@ -10,8 +10,10 @@ Each language folder holds the same two files:
     ``"ENT": type`` requires an entity of that type (or an untyped name, which the rule then
     types), ``{"GAP": n}`` allows up to n tokens that are not people, companies or untyped names
     (``{"SKIP": n}``: any tokens; past 14 the gap is unbounded within the clause)
-    within the clause, and a string ``"@list"``
-    inside ``IN``/``NOT_IN`` stands for a word list of ``lexicon.json``.
+    within the clause, a string ``"@list"``
+    inside ``IN``/``NOT_IN`` stands for a word list of ``lexicon.json``, and ``{@list}`` inside
+    a ``REGEX`` stands for an alternation of that list's words (escaped, longest first), so a
+    vocabulary shared by many patterns lives in one list.
 ``lexicon.json``
     Word lists: cue lists referenced by rules, and the engine's lists (conjunctions, negations,
     hedges, titles, entity cues, words that are never names).
@@ -154,7 +156,7 @@ def load_rules(lang: str, rules_dir: Path = RULES_DIR) -> RuleSet:
     seen: set[str] = set()
     path = folder / "relations.jsonl"
     text = path.read_text(encoding="utf-8")
-    referenced = set(re.findall(r'"@([A-Za-z_][A-Za-z0-9_]*)"', text))
+    referenced = set(re.findall(r'"@([A-Za-z_][A-Za-z0-9_]*)"', text)) | set(_REGEX_LIST.findall(text))
     read_by_engine = set(ENGINE_LISTS) | set(OPTIONAL_LISTS) | set(ENGINE_TABLES)
     for name in sorted(set(lexicon.lists) | set(lexicon.tables)):
         if name not in read_by_engine and name not in referenced:
@@ -304,10 +306,30 @@ def _entity_types(value: Any, where: str) -> tuple[str, ...]:
     return types
 
 
+_REGEX_LIST = re.compile(r"\{@([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _expand_regex(pattern: str, lexicon: Lexicon, where: str) -> str:
+    """Replace each "{@name}" of a REGEX by a group of the list's words: (?:longest|long|l)."""
+    def alternation(match: re.Match) -> str:
+        words = sorted(_lookup("@" + match.group(1), lexicon, where), key=lambda w: (-len(w), w))
+        if not words:
+            raise RuleError(f"{where}: lexicon list {match.group(1)!r} in a REGEX is empty")
+        return "(?:" + "|".join(re.escape(w) for w in words) + ")"
+    expanded = _REGEX_LIST.sub(alternation, pattern)
+    try:
+        re.compile(expanded)
+    except re.error as exc:
+        raise RuleError(f"{where}: bad REGEX {pattern!r}: {exc}") from None
+    return expanded
+
+
 def _expand_lists(value: Any, lexicon: Lexicon, where: str) -> Any:
-    """Replace "@name" strings (alone or inside lists) by the lexicon's words."""
+    """Replace "@name" strings (alone or inside lists) by the lexicon's words, and "{@name}"
+    inside a REGEX by an alternation of them."""
     if isinstance(value, dict):
-        return {k: _expand_lists(v, lexicon, where) for k, v in value.items()}
+        return {k: _expand_regex(v, lexicon, where) if k == "REGEX" and isinstance(v, str)
+                else _expand_lists(v, lexicon, where) for k, v in value.items()}
     if isinstance(value, str) and value.startswith("@"):
         return sorted(_lookup(value, lexicon, where))
     if isinstance(value, list):

@@ -84,6 +84,8 @@ def _write_rules(tmp_path, lang, lines, lexicon=None):
         ('{"id": "en.works_at.a", "relation": "works_at", "subject": "p", "object": "o", "pattern": [{"SLOT": "p", "ENT": "Person"}, {"LOWER": {"IN": "@nope"}}, {"SLOT": "o", "ENT": "Organization"}]}', "unknown lexicon list"),
         ('{"id": "en.works_at.a", "relation": "works_at", "subject": "p", "object": "o", "pattern": [{"SLOT": "p", "ENT": "Person"}, {"BOGUS": 1}, {"SLOT": "o", "ENT": "Organization"}]}', "invalid spaCy pattern"),
         ('{"id": "en.works_at.a", "relation": "works_at"', "not valid JSON"),
+        ('{"id": "en.works_at.a", "relation": "works_at", "subject": "p", "object": "o", "pattern": [{"SLOT": "p", "ENT": "Person"}, {"LOWER": {"REGEX": "^.*{@nope}$"}}, {"SLOT": "o", "ENT": "Organization"}]}', "unknown lexicon list"),
+        ('{"id": "en.works_at.a", "relation": "works_at", "subject": "p", "object": "o", "pattern": [{"SLOT": "p", "ENT": "Person"}, {"LOWER": {"REGEX": "^({@titles}$"}}, {"SLOT": "o", "ENT": "Organization"}]}', "bad REGEX"),
     ],
 )
 def test_rules_bad_rule_names_file_line_and_id(tmp_path, line, message):
@@ -94,6 +96,36 @@ def test_rules_bad_rule_names_file_line_and_id(tmp_path, line, message):
     assert "relations.jsonl:2" in text and message in text
     if "not valid JSON" not in message and "id must" not in message:
         assert "en.works_at.a" in text
+
+
+def test_rules_regex_list_reference_expands_to_the_lists_words(tmp_path):
+    from kg.rules import ENGINE_LISTS, ENGINE_TABLES, OPTIONAL_LISTS
+
+    engine = set(ENGINE_LISTS) | set(OPTIONAL_LISTS) | set(ENGINE_TABLES)
+    lexicon = {k: v for k, v in json.loads((RULES_DIR / "en" / "lexicon.json").read_text()).items() if k in engine}
+    lexicon["heads"] = ["chef", "leiter", "c.e.o"]
+    line = ('{"id": "en.works_at.a", "relation": "works_at", "subject": "p", "object": "o", "pattern": '
+            '[{"SLOT": "p", "ENT": "Person"}, {"LOWER": {"REGEX": "^(ex-)?.*{@heads}$"}}, {"SLOT": "o", "ENT": "Organization"}]}')
+    rules = load_rules.__wrapped__("en", _write_rules(tmp_path, "en", [line], lexicon))
+    regex = rules.rules[0].pattern[1]["LOWER"]["REGEX"]
+    import re
+
+    assert regex == r"^(ex-)?.*(?:leiter|c\.e\.o|chef)$"
+    assert re.match(regex, "konzernchef") and re.match(regex, "ex-abteilungsleiter")
+    assert not re.match(regex, "chefkoch") and not re.match(regex, "cxeo")
+
+
+def test_rules_a_list_used_only_inside_a_regex_counts_as_used(tmp_path):
+    from kg.rules import ENGINE_LISTS, ENGINE_TABLES, OPTIONAL_LISTS
+
+    engine = set(ENGINE_LISTS) | set(OPTIONAL_LISTS) | set(ENGINE_TABLES)
+    lexicon = {k: v for k, v in json.loads((RULES_DIR / "en" / "lexicon.json").read_text()).items() if k in engine}
+    lexicon["heads"] = ["chef"]
+    lexicon["unused"] = ["x"]
+    line = ('{"id": "en.works_at.a", "relation": "works_at", "subject": "p", "object": "o", "pattern": '
+            '[{"SLOT": "p", "ENT": "Person"}, {"LOWER": {"REGEX": "{@heads}"}}, {"SLOT": "o", "ENT": "Organization"}]}')
+    with pytest.raises(RuleError, match="'unused'"):
+        load_rules.__wrapped__("en", _write_rules(tmp_path, "en", [line], lexicon))
 
 
 def test_rules_duplicate_ids_are_rejected(tmp_path):
