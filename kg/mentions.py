@@ -359,6 +359,8 @@ def _proper_noun_spans(doc, lexicon: Lexicon, gaz: Gazetteer, hints: TypeHints, 
             return True
         if k + 1 < n and gaz.legal(doc[k + 1].text) == "strong" and not token.tag_.startswith(("ART", "$")):
             return True  # "Beiersdorf AG": a registered legal form follows company names only
+        if k > 0 and fold(doc[k - 1].text) in _folded(lexicon, "honorifics") and folded not in _folded(lexicon, "titles"):
+            return True  # "Frau Brandstätter", even when the tagger read an adjective
         if token.is_sent_start:
             return False
         if folded in adjectives or folded in _folded(lexicon, "titles") or folded in _folded(lexicon, "not_names"):
@@ -456,12 +458,16 @@ def _type_span(doc, span: _Span, lang: str, lexicon: Lexicon, gaz: Gazetteer, hi
     if legal == "strong" or (legal == "weak" and len(tokens) > 1):
         span.type, span.reason = "Organization", "legal-form"
         return
+    prev = _previous_word(doc, span.start, _folded(lexicon, "cue_compounds"))
+    if prev and prev in _folded(lexicon, "honorifics") and len(tokens) <= 4 and all(
+            t.text[:1].isupper() or t.text == "-" or fold(t.text) in _folded(lexicon, "name_particles") for t in tokens):
+        span.type, span.reason = "Person", f"cue:{prev}"  # "Mr Molyneux", whatever NER guessed
+        return
     if gaz.place(text) and span.type != "Person":
         span.type, span.reason = "Place", "gazetteer"
         return
     known = hints.type_of(text)
     first = fold(tokens[0].text)
-    prev = _previous_word(doc, span.start, _folded(lexicon, "cue_compounds"))
     if prev in gaz.place_adjectives.get(lang, {}) and span.start >= 2:
         prev = _previous_word(doc, span.start - 1, _folded(lexicon, "cue_compounds"))  # "la société bordelaise Octave Data"
     compound_head = _compound_head(doc, span.end)
@@ -469,7 +475,9 @@ def _type_span(doc, span: _Span, lang: str, lexicon: Lexicon, gaz: Gazetteer, hi
         span.type, span.reason = "Place", f"compound:-{compound_head}"
     elif compound_head and compound_head in _folded(lexicon, "org_compound_heads"):
         span.type, span.reason = "Organization", f"compound:-{compound_head}"
-    elif prev and _is_org_cue(prev, lexicon, lang) and span.type in (UNKNOWN, "Person", "Organization"):
+    elif prev and _is_org_cue(prev, lexicon, lang) and span.type in (UNKNOWN, "Person", "Organization") and not (
+            span.type == "Person" and span.reason.startswith("ner") and first in gaz.first_names and len(tokens) >= 2):
+        # "the chipmaker Arm" is a company; "games maker Peter Molyneux", a person NER saw as one, stays one
         if span.type != "Organization":
             span.type, span.reason = "Organization", f"cue:{prev}"
     elif span.type != UNKNOWN and span.reason.startswith("ner"):
@@ -693,6 +701,20 @@ def _antecedent(doc, token, wanted: str, window_start: int):
     return best
 
 
+CHAIN_FACTOR = 0.9  # a reference resolved through an earlier reference, not a name
+
+
+def _chained(chain: list, wanted: str, window_start: int):
+    """The latest earlier reference from ``window_start`` on that stands for a typed name of
+    the wanted type: (type, name, weight, char of the name)."""
+    for i, kind, name, weight, char in reversed(chain):
+        if i < window_start:
+            return None
+        if wanted == "any" and kind in ("Person", "Organization") or kind == wanted:
+            return kind, name, weight, char
+    return None
+
+
 def _coreference(doc, lexicon: Lexicon, taken: list) -> list:
     """Within-article coreference for pronouns ("it", "its", "il", "er", "sein") and definite
     descriptions ("the company", "le groupe", "der Konzern"): each becomes a mention that
@@ -709,6 +731,7 @@ def _coreference(doc, lexicon: Lexicon, taken: list) -> list:
     sentences = list(doc.sents)
     sent_index = {s.start: k for k, s in enumerate(sentences)}
     out = []
+    chain: list[tuple[int, str, str, float, int]] = []  # resolved references: (token, type, name, weight, char)
     for token in doc:
         if token.ent_type_ or token.i in used:
             continue
@@ -728,11 +751,22 @@ def _coreference(doc, lexicon: Lexicon, taken: list) -> list:
         k = sent_index.get(token.sent.start, 0)
         window_start = sentences[k - 1].start if k > 0 else token.sent.start
         ante = _antecedent(doc, token, wanted, window_start)
-        if ante is not None:
+        linked = _chained(chain, wanted, window_start) if ante is None or ante.label_ == UNKNOWN else None
+        if linked is not None:
+            # no typed name in reach, but a reference in reach already stands for one: "Mr X said
+            # ... \"...,\" he said. He left Y": the second "he" is X too (a chain, weaker)
+            kind, name, link_weight, char = linked
+            weight = min(weight, link_weight) * CHAIN_FACTOR
+            label = kind + REFERENCE if low in pronouns else kind
+            out.append((Span(doc, token.i, token.i + 1, label=label), (name, weight, char)))
+            chain.append((token.i, kind, name, weight, char))
+        elif ante is not None:
             # a pronoun is labelled "<type>Ref": rules take it where they take a name, and a
             # gap that may not cross a name may cross it ("splits his time between ...")
             label = ante.label_ + REFERENCE if low in pronouns else ante.label_
             out.append((Span(doc, token.i, token.i + 1, label=label), (ante.text, weight, ante.start_char)))
+            if ante.label_ != UNKNOWN:
+                chain.append((token.i, ante.label_, ante.text, weight, ante.start_char))
         elif fallback is not None:
             out.append((Span(doc, token.i, token.i + 1, label="Organization"), (fallback, ANAPHORA_FACTOR * 0.9)))
     return out

@@ -71,6 +71,7 @@ OPTIONAL_LISTS = (
     "relation_compound_heads",  # "Tiktok-Mutter Bytedance": the first name only modifies the next
     "institution_heads",  # "Institut", "Union": their names go on in lower case ("Union des journalistes")
     "name_linkers",  # "de", "des", "pour la": inside such a name, never at its end
+    "honorifics",  # "Mr", "Mme", "Frau": the name after them is a person, whatever NER says
 )
 # Word -> word tables the engine reads when present.
 ENGINE_TABLES = (

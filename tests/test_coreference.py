@@ -1,0 +1,45 @@
+"""Names typed by honorifics, and references resolved through earlier references (chains)."""
+
+from __future__ import annotations
+
+import pytest
+
+from kg.mentions import annotate_entities
+from kg.pipeline import load_stage, run_pipeline
+
+
+def _types(settings, text: str, lang: str) -> dict[str, str]:
+    stage = load_stage(lang, settings)
+    doc = run_pipeline(stage.pipeline, text)
+    annotate_entities(doc, lang, stage.ruleset.lexicon, use_ner="ner" in stage.pipeline.nlp.pipe_names)
+    return {e.text: e.label_ for e in doc.ents}
+
+
+@pytest.mark.parametrize(
+    "lang,text,name",
+    [
+        ("en", "The results were strong, Mr Halvorsen told analysts on Tuesday.", "Halvorsen"),
+        ("en", "Ms Adeyemi-Clarke declined to comment on the figures.", "Adeyemi-Clarke"),
+        ("fr", "Les résultats sont solides, a déclaré Mme Vasseur mardi.", "Vasseur"),
+        ("de", "Die Zahlen seien gut, sagte Frau Brandstätter am Dienstag.", "Brandstätter"),
+    ],
+)
+def test_coreference_an_honorific_makes_a_person_whatever_ner_says(settings, lang, text, name):
+    assert _types(settings, text, lang).get(name) == "Person"
+
+
+def test_coreference_an_org_cue_does_not_turn_a_named_person_into_a_company(settings):
+    types = _types(settings, "Leading games maker Peter Halvorsen has been honoured for his work.", "en")
+    assert types.get("Peter Halvorsen") == "Person"
+
+
+def test_coreference_a_pronoun_reaches_its_name_through_an_earlier_pronoun(extract):
+    text = ('Sarah Ode said the results were strong. "We grew faster than anyone," she said. '
+            "She left Brightwave Labs in 2020 to start her own firm.")
+    assert ("Sarah Ode", "worked_at", "Brightwave Labs") in extract(text, "en")
+
+
+def test_coreference_a_chain_never_crosses_a_sentence_without_a_reference(extract):
+    text = ('Sarah Ode said the results were strong. The market was calm all week. '
+            "Analysts expected more. She left Brightwave Labs in 2020.")
+    assert not any(s == "Sarah Ode" for s, _, _ in extract(text, "en"))
