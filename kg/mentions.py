@@ -654,7 +654,7 @@ def _place_adjectives(doc, lang: str, gaz: Gazetteer) -> list:
     out = []
     for token in doc:
         place = table.get(fold(token.text))
-        if place and not token.ent_type_ and gaz.place_kinds.get(place) in ("city", "region"):
+        if place and not token.ent_type_ and gaz.place_kinds.get(place) == "city":
             out.append((Span(doc, token.i, token.i + 1, label="Place", span_id=ADJECTIVE), (place, ADJECTIVE_FACTOR)))
     return out
 
@@ -668,6 +668,19 @@ def topic_organization(doc) -> str | None:
     surfaces = Counter(e.text for e in doc.ents if e.label_ == "Organization" and fold(e.text) == ranked[0][0])
     return surfaces.most_common(1)[0][0]
 
+
+_SUBJECTS = ("nsubj", "nsubj:pass", "nsubjpass", "sb")
+
+
+def _is_subject(ent) -> bool:
+    """The subject of its clause, or an apposition to it ("Luxury goods group LVMH has sold").
+    Without a parse (German), a name opening its sentence right before the finite verb: the
+    verb-second subject ("Wolfspeed hat ... abgeworben")."""
+    root = ent.root
+    if root.doc.has_annotation("DEP"):
+        return root.dep_ in _SUBJECTS or root.dep_ == "appos" and root.head.dep_ in _SUBJECTS
+    after = ent.end < len(root.doc) and root.doc[ent.end]
+    return ent.start == ent.sent.start and bool(after) and "FIN" in after.tag_
 
 PRONOUN_FACTOR = 0.8  # "it", "er", "il" resolved to the nearest fitting name
 
@@ -690,8 +703,10 @@ def _antecedent(doc, token, wanted: str, window_start: int):
             continue
         sent = ent.sent
         first = next((e for e in sent.ents if e.label_ in allowed), None)
+        subject = _is_subject(ent)
         score = (
-            2 * (ent.root.dep_ in ("nsubj", "nsubj:pass", "nsubjpass", "sb")),
+            2 * subject,  # "Luxury goods group LVMH has sold ...": the apposition to the subject
+            ent.label_ != UNKNOWN,
             sent.start == token.sent.start,  # same sentence before the earlier one
             first is not None and first.start == ent.start,
             ent.start,  # then the nearest
@@ -699,6 +714,36 @@ def _antecedent(doc, token, wanted: str, window_start: int):
         if best_score is None or score > best_score:
             best, best_score = ent, score
     return best
+
+
+def _name_soon_after(doc, i: int) -> bool:
+    """A company name within three words after the noun at ``i``, with no punctuation or verb
+    between: the noun introduces that name rather than referring back."""
+    for token in doc[i + 1:i + 5]:
+        if token.ent_type_ in ("Organization", UNKNOWN):
+            return True
+        if token.is_punct or token.pos_ in ("VERB", "AUX", "CCONJ") or token.tag_.startswith(("V", "KON")):
+            return False
+    return False
+
+
+def _determiner_before(doc, i: int, determiners: frozenset[str], taken: set[int]) -> bool:
+    """A determiner before the noun at ``i``, directly or across up to four modifiers: adjectives,
+    place names and city adjectives, "X-based" ("the Montreal-based firm", "den Wolfsburger
+    Konzern", "the troubled group")."""
+    k = i - 1
+    while k >= 0 and i - k <= 5:
+        token = doc[k]
+        if token.lower_ in determiners:
+            return True
+        modifier = (
+            k in taken or token.ent_type_ == "Place" or token.pos_ == "ADJ" or token.tag_.startswith(("ADJ", "JJ", "VBN"))
+            or token.text == "-" and not token.whitespace_
+        )
+        if not modifier:
+            return False
+        k -= 1
+    return False
 
 
 CHAIN_FACTOR = 0.9  # a reference resolved through an earlier reference, not a name
@@ -739,10 +784,12 @@ def _coreference(doc, lexicon: Lexicon, taken: list) -> list:
         wanted, weight, fallback = None, PRONOUN_FACTOR, None
         if low in pronouns:
             wanted = {"person": "Person", "organization": "Organization"}.get(pronouns[low], "any")
-        elif low in nouns and token.i > 0 and doc[token.i - 1].lower_ in determiners:
+        elif low in nouns and _determiner_before(doc, token.i, determiners, used):
             following = doc[token.i + 1] if token.i + 1 < len(doc) else None
             if following is not None and (following.ent_type_ or following.text == "-"):
                 continue  # "the company Stripe", "des Konzerns Siemens": a name follows
+            if _name_soon_after(doc, token.i):
+                continue  # "du groupe californien de logiciels Oracle", "la chaîne du groupe Canal+"
             if following is not None and following.lower_ in lexicon.lowered("relation_compound_heads"):
                 continue  # "la société mère de X": a parent company, not the company named before
             wanted, weight, fallback = "Organization", ANAPHORA_FACTOR, topic
