@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
+from .mentions import load_gazetteer
 from .names import fold
 from .rules import UNKNOWN, Lexicon, base_type
 from .types import RELATIONS, Article, Mention, Triple
@@ -232,6 +233,8 @@ def _triples(view: ArticleView, claim: Scored, label, lexicon: Lexicon) -> Itera
     sent = subject.sent
     if _negated(sent, claim.first, claim.last, lexicon, after=claim.verb_cue):
         return
+    if _title_of_previous_person(doc, claim):
+        return
     confidence = claim.confidence
     if _hedged(sent, lexicon):
         confidence *= HEDGE_FACTOR
@@ -242,8 +245,10 @@ def _triples(view: ArticleView, claim: Scored, label, lexicon: Lexicon) -> Itera
     for s_token, s_factor in _members(view, subject, subj_type, sent, label):
         for o_token, o_factor in _members(view, obj, obj_type, sent, label):
             relation = claim.relation
-            if relation == "works_at" and _marked_former(o_token, lexicon):
-                relation = "worked_at"  # "Ex-SAP-Manager X", "ex-Google engineer X"
+            if relation == "works_at" and (_marked_former(o_token, lexicon) or _former_title(doc, claim, lexicon)):
+                relation = "worked_at"  # "Ex-SAP-Manager X", "ex-Google engineer X", "the former head of X, Y"
+            if obj_type == "Place" and _state_after_city(o_token):
+                continue  # "Hillsboro, Oregon": the city is the place, the state only says where it is
             s_mention, o_mention = _mention(view, s_token, subj_type), _mention(view, o_token, obj_type)
             if s_token.i == o_token.i or fold(s_mention.name) == fold(o_mention.name):
                 continue
@@ -318,6 +323,47 @@ def _marked_former(token, lexicon: Lexicon) -> bool:
     if i >= 2 and doc[i - 1].text == "-" and not doc[i - 1].whitespace_ and not doc[i - 2].whitespace_:
         return doc[i - 2].lower_ in former  # glued: Ex-SAP
     return i >= 1 and doc[i - 1].lower_.rstrip("-") in former
+
+
+def _title_of_previous_person(doc, claim: Scored) -> bool:
+    """"A, PDG de X, B, directrice de Y": a claim that reads "title of X, B" binds X to B, but
+    the title stands in apposition to A, the person before it. Only for claims worded title
+    first, with the person after the organisation."""
+    low = min(claim.subject, claim.object)
+    if claim.first >= low or claim.subject < claim.object or claim.first < 2:
+        return False
+    if RELATIONS[claim.relation][0] != "Person":
+        return False
+    before = doc[claim.first - 1]
+    return before.text == "," and doc[claim.first - 2].ent_type_ in ("Person", "PersonRef")
+
+
+def _state_after_city(token) -> bool:
+    """Is this place the state or country written after a city ("Hillsboro, Oregon",
+    "Lyon, France")? Gold names the city alone then."""
+    doc = token.doc
+    i = token.i
+    if i < 2 or doc[i - 1].text != "," or doc[i - 2].ent_type_ != "Place":
+        return False
+    gaz = load_gazetteer()
+    kinds = gaz.place_kinds
+    return kinds.get(gaz.place(doc[i - 2].text) or "") == "city" and kinds.get(gaz.place(token.text) or "") in ("region", "country")
+
+
+def _former_title(doc, claim: Scored, lexicon: Lexicon) -> bool:
+    """Does the claim's wording open on a title marked as past: "the former chief executive of
+    X, Y", "l'ancien directeur de l'AFI Y", "Ex-Finanzministerin Y"? Only when the claim starts
+    before both names (a title leading the phrase), so "Y, now head of X, ex-Google" is not."""
+    if claim.first >= min(claim.subject, claim.object):
+        return False
+    former = {w.lower().rstrip("-") for w in lexicon["former"]}
+    first = doc[claim.first]
+    if any(first.lower_.startswith(w + "-") for w in former if w):
+        return True  # one token: "ex-finanzministerin"
+    k = claim.first - 1
+    if k >= 0 and doc[k].text == "-" and not doc[k].whitespace_:
+        k -= 1
+    return k >= 0 and doc[k].lower_.rstrip("-") in former
 
 
 def nearby_role(person, sent, lexicon: Lexicon) -> str:

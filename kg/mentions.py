@@ -199,8 +199,10 @@ def annotate_entities(doc, lang: str, lexicon: Lexicon, hints: TypeHints = NO_HI
         spans = ner + [s for s in spans if not _overlaps(ner, s.start, s.end)]
     spans = _add_gazetteer_places(doc, spans, gaz)
     spans = _add_known_names(doc, spans, hints)
+    spans = _institution_names(doc, spans, lexicon)
     for span in spans:
         _type_span(doc, span, lang, lexicon, gaz, hints)
+    spans = _national_units(doc, spans, gaz)
     _one_type_per_name(doc, spans)
     spans = _spread_names(doc, spans)
     _surname_backreferences(doc, spans)
@@ -271,11 +273,17 @@ def _ner_spans(doc, lexicon: Lexicon) -> list[_Span]:
         label = _LABELS.get(ent.label_)
         if label is None:
             continue
-        start, end = _trim(doc, ent.start, ent.end, lexicon)
-        if start < end and end < len(doc) and load_gazetteer().legal(doc[end].text) == "strong":
-            end += 1  # "Schneider Electric" + "SE"
-        if start < end:
-            out.append(_Span(start, end, label, f"ner:{ent.label_}"))
+        pieces = [(ent.start, ent.end)]
+        if label == "Place":  # "the Czech Republic, South Africa": NER ran two places together
+            cuts = [t.i for t in ent if t.text == ","]
+            bounds = [ent.start] + [c + 1 for c in cuts]
+            pieces = list(zip(bounds, cuts + [ent.end]))
+        for piece_start, piece_end in pieces:
+            start, end = _trim(doc, piece_start, piece_end, lexicon)
+            if start < end and end < len(doc) and load_gazetteer().legal(doc[end].text) == "strong":
+                end += 1  # "Schneider Electric" + "SE"
+            if start < end:
+                out.append(_Span(start, end, label, f"ner:{ent.label_}"))
     return out
 
 
@@ -449,6 +457,46 @@ def _add_known_names(doc, spans: list[_Span], hints: TypeHints) -> list[_Span]:
     return sorted(spans, key=lambda s: s.start)
 
 
+def _institution_names(doc, spans: list[_Span], lexicon: Lexicon) -> list[_Span]:
+    """Institutions whose names run on in lower case: a lower-case institution noun before
+    "de" and a name ("l'université de Syracuse"), and a capitalised institution head whose name
+    goes on after "de"/"des" in lower-case words that NER left out ("la Société des journalistes
+    professionnels"). Both become one organisation name."""
+    genitive = lexicon.lowered("genitive_linkers")
+    if not genitive:
+        return spans
+    nouns = lexicon.lowered("institution_nouns")
+    heads = lexicon.lowered("institution_heads")
+    linkers = lexicon.lowered("name_linkers") | genitive
+    by_start = {s.start: s for s in spans}
+    n = len(doc)
+    out = []
+    for span in spans:
+        if doc[span.start].lower_ in heads and span.end < n and doc[span.end].lower_ in genitive:
+            k = last = span.end
+            while k < n and k - span.end < 8:
+                token = doc[k]
+                if token.lower_ in linkers:
+                    k += 1
+                elif token.is_alpha and token.text.islower() and token.pos_ in ("NOUN", "ADJ") and token.lower_ not in nouns:
+                    k += 1
+                    last = k
+                else:
+                    break
+            if last > span.end and not _overlaps(spans, span.end, last):
+                span = _Span(span.start, last, span.type, span.reason)
+        out.append(span)
+    spans = out
+    for token in doc:
+        if token.lower_ not in nouns or token.i + 2 >= n or doc[token.i + 1].lower_ not in genitive:
+            continue
+        name = by_start.get(token.i + 2)
+        if name is None or name.type not in ("Place", UNKNOWN, "Organization") or _overlaps(spans, token.i, token.i + 2):
+            continue
+        spans = [s for s in spans if s.start != name.start] + [_Span(token.i, name.end, "Organization", "institution")]
+    return sorted(spans, key=lambda s: s.start)
+
+
 # -- typing ------------------------------------------------------------------------------------
 
 def _type_span(doc, span: _Span, lang: str, lexicon: Lexicon, gaz: Gazetteer, hints: TypeHints) -> None:
@@ -550,6 +598,28 @@ def _spread_names(doc, spans: list[_Span]) -> list[_Span]:
                 added.append(_Span(token.i, end, type_, "same name elsewhere in the article"))
                 break
     return sorted(spans + added, key=lambda s: s.start)
+
+
+def _national_units(doc, spans: list[_Span], gaz: Gazetteer) -> list[_Span]:
+    """A company name followed by a country is its national unit, one organisation: "Google
+    France", "Siemens Deutschland", and "Paypal France" that NER took for a place."""
+    def country(text: str) -> bool:
+        return gaz.place_kinds.get(gaz.place(text) or "") == "country"
+
+    out: list[_Span] = []
+    for span in spans:
+        tokens = doc[span.start:span.end]
+        if (span.type == "Place" and len(tokens) >= 2 and not gaz.place(tokens.text) and country(tokens[-1].text)
+                and not gaz.place(tokens[:-1].text) and tokens[0].text[:1].isupper() and span.reason.startswith("ner")):
+            span.type, span.reason = "Organization", "national-unit"
+        previous = out[-1] if out else None
+        if (previous is not None and previous.type == "Organization" and previous.end == span.start
+                and span.type == "Place" and span.end - span.start == 1 and country(tokens.text)
+                and doc[previous.end - 1].whitespace_ and not doc[previous.end - 1].is_punct):
+            out[-1] = _Span(previous.start, span.end, "Organization", "national-unit")
+            continue
+        out.append(span)
+    return out
 
 
 def _one_type_per_name(doc, spans: list[_Span]) -> None:

@@ -71,6 +71,8 @@ OPTIONAL_LISTS = (
     "relation_compound_heads",  # "Tiktok-Mutter Bytedance": the first name only modifies the next
     "institution_heads",  # "Institut", "Union": their names go on in lower case ("Union des journalistes")
     "name_linkers",  # "de", "des", "pour la": inside such a name, never at its end
+    "genitive_linkers",  # "de", "des", "of": an institution's name goes on after them
+    "institution_nouns",  # lower-case nouns that open a name with "de": "université de Syracuse"
     "honorifics",  # "Mr", "Mme", "Frau": the name after them is a person, whatever NER says
 )
 # Word -> word tables the engine reads when present.
