@@ -209,8 +209,31 @@ def _finish_with(view: ArticleView, claims: Sequence[Scored], typed: dict[str, s
             return True
         return t.rule_id.endswith(".learned") and ruled(other)
 
-    kept = [t for t in best.values() if not outweighed(t)]
+    # Between two companies one reading per sentence: "Youtube, filiale de Google" is not also
+    # Youtube parent_of Google nor a rivalry; a rule's reading outweighs the learned scorer's,
+    # and between two learned readings the surer one stays.
+    by_pair: dict[tuple, list[Triple]] = {}
+    for t in best.values():
+        if t.relation in ORG_PAIR_RELATIONS:
+            key = (frozenset((t.subject.name, t.object.name)), t.evidence_start)
+            by_pair.setdefault(key, []).append(t)
+
+    def overruled(t: Triple) -> bool:
+        if t.relation not in ORG_PAIR_RELATIONS or not t.rule_id.endswith(".learned"):
+            return False
+        rivals = [o for o in by_pair[(frozenset((t.subject.name, t.object.name)), t.evidence_start)]
+                  if o is not t and not o.relation == t.relation == "competes_with"]  # symmetric: the same fact
+        if any(not o.rule_id.endswith(".learned") for o in rivals):
+            return True
+        # the same relation both ways, equally sure: the scorer cannot tell the direction
+        return any(o.confidence > t.confidence or o.confidence == t.confidence and o.relation == t.relation != "competes_with"
+                   for o in rivals)
+
+    kept = [t for t in best.values() if not outweighed(t) and not overruled(t)]
     return sorted(kept, key=lambda t: (t.evidence_start, t.subject.start, t.relation, t.object.start))
+
+
+ORG_PAIR_RELATIONS = ("parent_of", "competes_with", "recruits_from")
 
 
 def _modifier(token, lexicon: Lexicon) -> bool:
@@ -235,6 +258,8 @@ def _triples(view: ArticleView, claim: Scored, label, lexicon: Lexicon) -> Itera
         return
     if _title_of_previous_person(doc, claim):
         return
+    if claim.relation in ("parent_of", "recruits_from") and obj in _enumeration(subject, sent, lexicon):
+        return  # "Les groupes M6, TF1, NRJ ou Altice": members of one list are not each other's parent
     confidence = claim.confidence
     if _hedged(sent, lexicon):
         confidence *= HEDGE_FACTOR
@@ -350,6 +375,15 @@ def _state_after_city(token) -> bool:
     return kinds.get(gaz.place(doc[i - 2].text) or "") == "city" and kinds.get(gaz.place(token.text) or "") in ("region", "country")
 
 
+_NOT_EX = ("export", "expert", "extern", "exklusiv", "express", "expan", "exper", "explo", "exzell", "exot", "existenz", "exil", "exam", "exek")
+
+
+def _glued_ex(word: str) -> bool:
+    """A German compound opening on "Ex" for "former" ("exbankchef"), not a word that merely
+    starts so ("experte", "exportchef", "exekutivdirektor")."""
+    return len(word) > 6 and word.startswith("ex") and word[2] not in "aeiouäöüy" and not word.startswith(_NOT_EX)
+
+
 def _former_title(doc, claim: Scored, lexicon: Lexicon) -> bool:
     """Does the claim's wording open on a title marked as past: "the former chief executive of
     X, Y", "l'ancien directeur de l'AFI Y", "Ex-Finanzministerin Y"? Only when the claim starts
@@ -360,6 +394,8 @@ def _former_title(doc, claim: Scored, lexicon: Lexicon) -> bool:
     first = doc[claim.first]
     if any(first.lower_.startswith(w + "-") for w in former if w):
         return True  # one token: "ex-finanzministerin"
+    if "ex" in former and _glued_ex(first.lower_):
+        return True  # "Exbankchef", "Exfinanzminister"
     k = claim.first - 1
     if k >= 0 and doc[k].text == "-" and not doc[k].whitespace_:
         k -= 1

@@ -197,6 +197,7 @@ def annotate_entities(doc, lang: str, lexicon: Lexicon, hints: TypeHints = NO_HI
         spans = sorted(spans + [s for s in ner if not _overlaps(spans, s.start, s.end)], key=lambda s: s.start)
     elif use_ner:  # NER first; proper-noun chunks only where NER saw nothing
         spans = ner + [s for s in spans if not _overlaps(ner, s.start, s.end)]
+    spans = _drop_title_compounds(doc, spans, lexicon, gaz)
     spans = _add_gazetteer_places(doc, spans, gaz)
     spans = _add_known_names(doc, spans, hints)
     spans = _institution_names(doc, spans, lexicon)
@@ -455,6 +456,21 @@ def _add_known_names(doc, spans: list[_Span], hints: TypeHints) -> list[_Span]:
                 spans.append(_Span(i, i + size, known, "known"))
                 break
     return sorted(spans, key=lambda s: s.start)
+
+
+def _drop_title_compounds(doc, spans: list[_Span], lexicon: Lexicon, gaz: Gazetteer) -> list[_Span]:
+    """A job title glued into a compound is not part of the name after it: "Exbankchef Wolfgang
+    Kulterer", "Finanzvorstand Anna Roth" (a word ending in a title, before a first name)."""
+    titles = [t for t in lexicon.lowered("titles") if len(t) >= 4]
+    out = []
+    for span in spans:
+        if span.end - span.start >= 3 or span.end - span.start == 2 and span.type != "Person":
+            word = doc[span.start].lower_
+            if (fold(doc[span.start + 1].text) in gaz.first_names and word not in titles
+                    and any(word.endswith(t) and len(word) > len(t) + 1 for t in titles)):
+                span = _Span(span.start + 1, span.end, span.type, span.reason)
+        out.append(span)
+    return out
 
 
 def _institution_names(doc, spans: list[_Span], lexicon: Lexicon) -> list[_Span]:
