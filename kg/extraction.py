@@ -258,6 +258,8 @@ def _triples(view: ArticleView, claim: Scored, label, lexicon: Lexicon) -> Itera
         return
     if _title_of_previous_person(doc, claim):
         return
+    if claim.source.endswith(".learned") and _apposed_to_another(doc, claim):
+        return
     if claim.relation in ("parent_of", "recruits_from") and obj in _enumeration(subject, sent, lexicon):
         return  # "Les groupes M6, TF1, NRJ ou Altice": members of one list are not each other's parent
     confidence = claim.confidence
@@ -270,7 +272,8 @@ def _triples(view: ArticleView, claim: Scored, label, lexicon: Lexicon) -> Itera
     for s_token, s_factor in _members(view, subject, subj_type, sent, label):
         for o_token, o_factor in _members(view, obj, obj_type, sent, label):
             relation = claim.relation
-            if relation == "works_at" and (_marked_former(o_token, lexicon) or _former_title(doc, claim, lexicon)):
+            if relation == "works_at" and (_marked_former(o_token, lexicon) or _former_title(doc, claim, lexicon)
+                                           or _left_the_post(s_token, o_token, lexicon)):
                 relation = "worked_at"  # "Ex-SAP-Manager X", "ex-Google engineer X", "the former head of X, Y"
             if obj_type == "Place" and _state_after_city(o_token):
                 continue  # "Hillsboro, Oregon": the city is the place, the state only says where it is
@@ -363,6 +366,29 @@ def _title_of_previous_person(doc, claim: Scored) -> bool:
     return before.text == "," and doc[claim.first - 2].ent_type_ in ("Person", "PersonRef")
 
 
+def _apposed_to_another(doc, claim: Scored) -> bool:
+    """A learned person-organisation claim whose organisation sits in another person's
+    apposition ("A, directeur de X, B, ...": X is A's), or whose person has an apposition naming
+    another organisation right after the name ("B, directrice chez Y, ..." is about Y)."""
+    if RELATIONS[claim.relation][0] != "Person" or RELATIONS[claim.relation][1] != "Organization":
+        return False
+    person, org = claim.subject, claim.object
+    owner = _apposition_owner(doc, org)
+    return owner is not None and owner != person
+
+
+def _apposition_owner(doc, i: int, reach: int = 8) -> int | None:
+    """The person whose apposition the name at ``i`` is in: walking left over words that are
+    neither names nor commas, to "Person ,"."""
+    start = doc[i].sent.start
+    k = i - 1
+    while k > start and i - k <= reach and not doc[k].ent_type_ and doc[k].text not in (",", ";", "(", ")"):
+        k -= 1
+    if k - 1 >= start and doc[k].text == "," and doc[k - 1].ent_type_ in ("Person", "PersonRef"):
+        return k - 1
+    return None
+
+
 def _state_after_city(token) -> bool:
     """Is this place the state or country written after a city ("Hillsboro, Oregon",
     "Lyon, France")? Gold names the city alone then."""
@@ -382,6 +408,49 @@ def _glued_ex(word: str) -> bool:
     """A German compound opening on "Ex" for "former" ("exbankchef"), not a word that merely
     starts so ("experte", "exportchef", "exekutivdirektor")."""
     return len(word) > 6 and word.startswith("ex") and word[2] not in "aeiouäöüy" and not word.startswith(_NOT_EX)
+
+
+_CLIMB = ("appos", "conj", "compound", "flat", "flat:name", "nmod", "poss", "pobj", "prep", "dobj", "obj", "obl", "case")
+
+
+def _verb_above(token, limit: int = 4):
+    """The nearest verb above a token in the parse, with the path's dependency labels."""
+    path = []
+    for _ in range(limit):
+        path.append(token.dep_)
+        if token.dep_ not in _CLIMB and token.dep_ not in _SUBJECT_DEPS and token.dep_ not in ("nsubjpass", "nsubj:pass"):
+            return None, path
+        token = token.head
+        if token.pos_ in ("VERB", "AUX"):
+            return token, path
+        if token.ent_type_ in ("Person", "PersonRef"):
+            return None, path  # "replace X with Y" parsed with Y under X: X's role, not Y's
+    return None, path
+
+
+_SUBJECT_DEPS = ("nsubj",)
+
+
+def _left_the_post(person, org, lexicon: Lexicon) -> bool:
+    """Did the person leave the post the claim names? "May's chairman Gene Kahn resigned",
+    "le patron de Renault, Luca de Meo, a démissionné" (the person the past subject of a leave
+    verb), "Laura Ashley is parting company with its chief executive X", "replace chief
+    executive X" (the person the object of a dismissal verb). The company must hang off the
+    same verb: in "X left Google to join Y", Y is a current job."""
+    if not person.doc.has_annotation("DEP"):
+        return False
+    verb, path = _verb_above(person)
+    if verb is None:
+        return False
+    org_verb, _ = _verb_above(org)
+    if org_verb is not None and org_verb.i != verb.i:
+        return False
+    lemma = verb.lemma_.lower()
+    if lemma in lexicon.lowered("leave_verbs"):
+        return path[-1] in _SUBJECT_DEPS and "Past" in verb.morph.get("Tense")
+    if lemma in lexicon.lowered("dismiss_verbs"):  # "replace X with Y": X, not Y
+        return path[-1] in ("dobj", "obj", "nsubjpass", "nsubj:pass")
+    return False
 
 
 def _former_title(doc, claim: Scored, lexicon: Lexicon) -> bool:

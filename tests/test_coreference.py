@@ -43,3 +43,32 @@ def test_coreference_a_chain_never_crosses_a_sentence_without_a_reference(extrac
     text = ('Sarah Ode said the results were strong. The market was calm all week. '
             "Analysts expected more. She left Brightwave Labs in 2020.")
     assert not any(s == "Sarah Ode" for s, _, _ in extract(text, "en"))
+
+
+@pytest.mark.parametrize(
+    "lang,text,fact",
+    [
+        ("en", "Google's chief executive Anna Berg resigned on Friday.", ("Anna Berg", "worked_at", "Google")),
+        ("fr", "Le patron de Renault, Luca de Meo, a démissionné hier.", ("Luca de Meo", "worked_at", "Renault")),
+        ("en", "Mr Morrow will succeed Shiro Tsuda as president of Vodafone KK in April.", ("Shiro Tsuda", "worked_at", "Vodafone KK")),
+        ("en", "The former chief executive of Enron, Jeffrey Skilling, was convicted.", ("Jeffrey Skilling", "worked_at", "Enron")),
+    ],
+)
+def test_syntax_a_post_left_or_marked_past_is_worked_at(extract, lang, text, fact):
+    got = extract(text, lang)
+    assert fact in got
+    assert (fact[0], "works_at", fact[2]) not in got
+
+
+def test_syntax_leaving_one_company_keeps_the_job_named_under_another_verb(extract):
+    got = extract("Anna Berg resigned from Google last year and joined Meta.", "en")
+    assert ("Anna Berg", "worked_at", "Google") in got
+    assert ("Anna Berg", "works_at", "Meta") in got
+
+
+def test_syntax_titles_in_a_list_of_speakers_stay_with_their_own_person(extract):
+    text = ("Vincent Giret, directeur de franceinfo, Laurence Lafont, directrice chez Microsoft France, "
+            "Sébastien Missoffe, directeur général de Google France, prendront la parole.")
+    got = extract(text, "fr")
+    assert ("Sébastien Missoffe", "works_at", "Google France") in got
+    assert ("Laurence Lafont", "works_at", "franceinfo") not in got
