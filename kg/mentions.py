@@ -198,6 +198,7 @@ def annotate_entities(doc, lang: str, lexicon: Lexicon, hints: TypeHints = NO_HI
     elif use_ner:  # NER first; proper-noun chunks only where NER saw nothing
         spans = ner + [s for s in spans if not _overlaps(ner, s.start, s.end)]
     spans = _drop_title_compounds(doc, spans, lexicon, gaz)
+    spans = _org_name_tails(doc, spans, lexicon)
     spans = _add_gazetteer_places(doc, spans, gaz)
     spans = _add_known_names(doc, spans, hints)
     spans = _institution_names(doc, spans, lexicon)
@@ -456,6 +457,24 @@ def _add_known_names(doc, spans: list[_Span], hints: TypeHints) -> list[_Span]:
                 spans.append(_Span(i, i + size, known, "known"))
                 break
     return sorted(spans, key=lambda s: s.start)
+
+
+def _org_name_tails(doc, spans: list[_Span], lexicon: Lexicon) -> list[_Span]:
+    """A name followed by a company noun that belongs to it is one organisation: "Brookings
+    Institution", "Wien Energie" (a place, then "Energie"), which German taggers and NER stop
+    short of because the last word is a common noun."""
+    tails = lexicon["org_name_tails"]
+    if not tails:
+        return spans
+    taken = {s.start for s in spans}
+    out = []
+    for span in spans:
+        end = span.end
+        if (span.type in ("Organization", UNKNOWN, "Place") and end < len(doc) and doc[end].text in tails
+                and doc[end - 1].whitespace_ and end not in taken and not _overlaps(spans, end, end + 1)):
+            span = _Span(span.start, end + 1, "Organization", "name-tail")
+        out.append(span)
+    return out
 
 
 def _drop_title_compounds(doc, spans: list[_Span], lexicon: Lexicon, gaz: Gazetteer) -> list[_Span]:
