@@ -523,10 +523,17 @@ def _institution_names(doc, spans: list[_Span], lexicon: Lexicon) -> list[_Span]
         out.append(span)
     spans = out
     for token in doc:
-        if token.lower_ not in nouns or token.i + 2 >= n or doc[token.i + 1].lower_ not in genitive:
+        if token.lower_ not in nouns or token.i + 1 >= n:
             continue
-        name = by_start.get(token.i + 2)
-        if name is None or name.type not in ("Place", UNKNOWN, "Organization") or _overlaps(spans, token.i, token.i + 2):
+        if token.i + 2 < n and doc[token.i + 1].lower_ in genitive:
+            name = by_start.get(token.i + 2)  # "l'université de Syracuse"
+        else:
+            name = by_start.get(token.i + 1)  # "l'université Radboud"
+            if name is not None and name.type == "Place":
+                continue  # "l'université Paris" is rare; "l'école Lyon" is no name either
+        if name is None:
+            continue
+        if name.type not in ("Place", UNKNOWN, "Organization") or _overlaps(spans, token.i, token.i + 1):
             continue
         spans = [s for s in spans if s.start != name.start] + [_Span(token.i, name.end, "Organization", "institution")]
     return sorted(spans, key=lambda s: s.start)
