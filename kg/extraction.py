@@ -242,6 +242,11 @@ def _modifier(token, lexicon: Lexicon) -> bool:
     next name, and only parent_of may hold for the first one."""
     doc, i = token.doc, token.i
     heads = lexicon.lowered("relation_compound_heads")
+    relational = {w.lower() for name in ("rival_nouns", "child_nouns") for w in lexicon.lists.get(name, ())}
+    relational |= heads | {"parent", "owner", "rival", "competitor"}
+    if (token.ent_type_ in ("Organization", UNKNOWN) and i + 2 < len(doc) and doc[i + 1].lower_ in lexicon.lowered("org_cues") and doc[i + 1].text.islower()
+            and doc[i + 1].lower_ not in relational and doc[i + 2].ent_type_ in ("Organization", UNKNOWN)):
+        return True  # "P2P network Red Swoosh": the first name only describes the second
     return (
         i + 3 < len(doc) and doc[i + 1].text == "-" and not token.whitespace_ and not doc[i + 1].whitespace_
         and doc[i + 2].lower_ in heads and bool(doc[i + 3].ent_type_)

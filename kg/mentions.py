@@ -576,8 +576,8 @@ def _type_span(doc, span: _Span, lang: str, lexicon: Lexicon, gaz: Gazetteer, hi
             span.type, span.reason = known, "known"
         elif span.type == "Person" and len(tokens) == 1 and known == "Organization":
             span.type, span.reason = known, "known"
-        elif span.type == "Organization" and person_like and not known:
-            span.type, span.reason = "Person", "first-name"
+        elif span.type in ("Organization", "Place") and person_like and not known:
+            span.type, span.reason = "Person", "first-name"  # "Simon Champion" is no place
         elif span.type == "Person" and len(tokens) > 1 and first not in gaz.first_names and not known:
             span.type, span.reason = UNKNOWN, "ner:person-without-first-name"
         elif span.type == "Person" and len(tokens) == 1:

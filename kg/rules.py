@@ -8,7 +8,7 @@ Each language folder holds the same two files:
     ``confidence`` and example sentences with the facts they must yield. Pattern tokens may use
     three shorthands that are expanded here: ``"SLOT": name`` names the token for ``emit``,
     ``"ENT": type`` requires an entity of that type (or an untyped name, which the rule then
-    types), ``{"GAP": n}`` allows up to n tokens that are not people, companies or untyped names
+    types; ``"TYPED": true`` beside it refuses untyped names), ``{"GAP": n}`` allows up to n tokens that are not people, companies or untyped names
     (``{"SKIP": n}``: any tokens; past 14 the gap is unbounded within the clause)
     within the clause, a string ``"@list"``
     inside ``IN``/``NOT_IN`` stands for a word list of ``lexicon.json``, and ``{@list}`` inside
@@ -374,9 +374,11 @@ def _expand_token(token: Any, lexicon: Lexicon, where: str) -> tuple[dict, str |
             # LONGEST_BOUNDED_GAP a gap is unbounded within the clause instead.
             op = f"{{0,{size}}}" if size <= LONGEST_BOUNDED_GAP else "*"
             return {**extra, "ORTH": {"NOT_IN": list(_SENTENCE_PUNCT)}, "OP": op}, slot, None
+    strict = token.pop("TYPED", False)
     if "ENT" in token:
         types = _entity_types(token.pop("ENT"), where)
-        token["ENT_TYPE"] = {"IN": list(types) + [UNKNOWN] + [t + REFERENCE for t in types if t != "Place"]}
+        untyped = [] if strict is True else [UNKNOWN]
+        token["ENT_TYPE"] = {"IN": list(types) + untyped + [t + REFERENCE for t in types if t != "Place"]}
     expanded = _expand_lists(token, lexicon, where)
     for key in ("LOWER", "NORM"):  # lexicon lists keep natural case; these attributes are lower-case
         value = expanded.get(key)
