@@ -199,6 +199,7 @@ def annotate_entities(doc, lang: str, lexicon: Lexicon, hints: TypeHints = NO_HI
         spans = ner + [s for s in spans if not _overlaps(ner, s.start, s.end)]
     spans = _drop_title_compounds(doc, spans, lexicon, gaz)
     spans = _org_name_tails(doc, spans, lexicon)
+    spans = _institution_compounds(doc, spans, lexicon)
     spans = _add_gazetteer_places(doc, spans, gaz)
     spans = _add_known_names(doc, spans, hints)
     spans = _institution_names(doc, spans, lexicon)
@@ -457,6 +458,42 @@ def _add_known_names(doc, spans: list[_Span], hints: TypeHints) -> list[_Span]:
                 spans.append(_Span(i, i + size, known, "known"))
                 break
     return sorted(spans, key=lambda s: s.start)
+
+
+_INDEFINITE = frozenset({"ein", "eine", "einer", "einem", "einen", "eines", "kein", "keine", "jede", "jeder", "jedes", "jedem"})
+
+
+def _institution_compounds(doc, spans: list[_Span], lexicon: Lexicon) -> list[_Span]:
+    """German institutions named by a compound common noun: "im Finanzministerium", "der
+    Arbeiterkammer", "die Staatsanwaltschaft Wien" (with the place after it). A compound, not
+    the bare head ("ein Ministerium"), and not after an indefinite article."""
+    suffixes = tuple(sorted(lexicon.lowered("institution_suffixes"), key=len, reverse=True))
+    if not suffixes:
+        return spans
+    by_start = {s.start: s for s in spans}
+    added = []
+    for token in doc:
+        word = token.lower_
+        if not token.text[:1].isupper() or _overlaps(spans, token.i, token.i + 1) or not token.is_alpha and "-" not in word:
+            continue
+        suffix = next((x for x in suffixes if word.endswith(x)), None)
+        if suffix is None or len(word) <= len(suffix) + 2:
+            continue
+        if token.i > 0 and doc[token.i - 1].lower_ in _INDEFINITE:
+            continue
+        start, end = token.i, token.i + 1
+        after = by_start.get(end)
+        if end < len(doc) and load_gazetteer().place(doc[end].text) and (after is None or after.end == end + 1):
+            end += 1  # "Staatsanwaltschaft Wien"
+            spans = [s for s in spans if s is not after]
+        elif after is not None or end < len(doc) and doc[end].tag_ == "NE":
+            continue  # "der Mediaagentur Mindshare": the noun introduces a name
+        before = next((s for s in spans if s.end == start - 1), None)
+        if before is not None and doc[start - 1].text == "-" and not doc[start - 1].whitespace_ and not doc[start - 2].whitespace_:
+            start = before.start  # "Flick-Privatstiftung"
+            spans = [s for s in spans if s is not before]
+        added.append(_Span(start, end, "Organization", "institution-compound"))
+    return sorted(spans + added, key=lambda s: s.start)
 
 
 def _org_name_tails(doc, spans: list[_Span], lexicon: Lexicon) -> list[_Span]:
