@@ -181,8 +181,9 @@ def _finish_with(view: ArticleView, claims: Sequence[Scored], typed: dict[str, s
             key = (triple.subject.start, triple.relation, triple.object.start, triple.evidence_start)
             kept = best.get(key)
             if kept is None or kept.confidence < triple.confidence:
-                if kept is not None and kept.role and not triple.role:  # the job title travels on
-                    triple = replace(triple, role=kept.role)
+                if kept is not None and kept.role and (not triple.role or triple.rule_id.endswith(".learned")
+                                                       and not kept.rule_id.endswith(".learned")):
+                    triple = replace(triple, role=kept.role)  # the job title travels on; a rule's reads it best
                 best[key] = triple
             elif triple.role and not kept.role:
                 best[key] = replace(kept, role=triple.role)
@@ -501,6 +502,13 @@ def nearby_role(person, sent, lexicon: Lexicon) -> str:
         if not tokens:
             return ""
         lo, hi = min(tokens), max(tokens) + 1
+        edge = ("ADP", "DET", "CCONJ", "PUNCT")  # "directrice financière de": the title ends before "de"
+        while hi > lo and doc[hi - 1].pos_ in edge:
+            hi -= 1
+        while lo < hi and doc[lo].pos_ in edge:
+            lo += 1
+        if lo >= hi:
+            return ""
         span = doc[lo:hi]
         return span.text if any(t.lower_ in heads or is_title(t) and t.lower_ not in words for t in span) else ""
 
