@@ -264,7 +264,7 @@ def _triples(view: ArticleView, claim: Scored, label, lexicon: Lexicon) -> Itera
         return
     if _title_of_previous_person(doc, claim):
         return
-    if claim.source.endswith(".learned") and _apposed_to_another(doc, claim):
+    if claim.source.endswith(".learned") and (_apposed_to_another(doc, claim) or _untyped_common_noun(claim, subject, obj, label, view.lang)):
         return
     if claim.relation in ("parent_of", "recruits_from") and obj in _enumeration(subject, sent, lexicon):
         return  # "Les groupes M6, TF1, NRJ ou Altice": members of one list are not each other's parent
@@ -370,6 +370,16 @@ def _title_of_previous_person(doc, claim: Scored) -> bool:
         return False
     before = doc[claim.first - 1]
     return before.text == "," and doc[claim.first - 2].ent_type_ in ("Person", "PersonRef")
+
+
+def _untyped_common_noun(claim: Scored, subject, obj, label, lang: str) -> bool:
+    """May the learned scorer not name these? It reads context, not names: it must not make a
+    place of an untyped word ("ein Oktopus aus Kartoffelpüree") nor a company or person of a
+    single untyped word the tagger reads as a common noun ("Erdäpfel aus Ägypten")."""
+    if RELATIONS[claim.relation][1] == "Place" and label(obj) == UNKNOWN:
+        return True
+    # German capitalises every noun: there an untyped one-word common noun is no name
+    return lang == "de" and any(label(t) == UNKNOWN and t.tag_ == "NN" and " " not in t.text for t in (subject, obj))
 
 
 def _apposed_to_another(doc, claim: Scored) -> bool:
