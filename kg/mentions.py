@@ -895,6 +895,7 @@ def _determiner_before(doc, i: int, determiners: frozenset[str], taken: set[int]
     return False
 
 
+IMPLICIT_FACTOR = 0.7  # a bare title before a name, standing for the company of the sentence before
 CHAIN_FACTOR = 0.9  # a reference resolved through an earlier reference, not a name
 
 
@@ -918,6 +919,7 @@ def _coreference(doc, lexicon: Lexicon, taken: list) -> list:
     from spacy.tokens import Span
 
     pronouns = lexicon.pairs("pronouns")  # word -> Person | Organization | any
+    implicit = lexicon.lowered("implicit_titles")
     nouns = lexicon.lowered("org_anaphora")
     determiners = lexicon.lowered("anaphora_determiners")
     used = {span.start for span, _ in taken}
@@ -942,6 +944,11 @@ def _coreference(doc, lexicon: Lexicon, taken: list) -> list:
             if following is not None and following.lower_ in lexicon.lowered("relation_compound_heads"):
                 continue  # "la société mère de X": a parent company, not the company named before
             wanted, weight, fallback = "Organization", ANAPHORA_FACTOR, topic
+        elif (low in implicit and token.i + 1 < len(doc) and doc[token.i + 1].ent_type_ == "Person"
+              and not any(e.label_ == "Organization" for e in token.sent.ents)):
+            # "said chief executive X" with no company in the sentence: the title is X's post at
+            # the company of the sentence before ("Eurotunnel ... said chief executive X")
+            wanted, weight = "Organization", IMPLICIT_FACTOR
         if wanted is None:
             continue
         k = sent_index.get(token.sent.start, 0)

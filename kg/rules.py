@@ -74,6 +74,7 @@ OPTIONAL_LISTS = (
     "genitive_linkers",  # "de", "des", "of": an institution's name goes on after them
     "institution_nouns",  # lower-case nouns that open a name with "de": "université de Syracuse"
     "honorifics",  # "Mr", "Mme", "Frau": the name after them is a person, whatever NER says
+    "implicit_titles",  # "said chief executive X" with no company in the sentence: X's post at the one before
     "institution_suffixes",  # "-ministerium", "-kammer": a compound noun so ending names an institution
     "org_name_tails",  # "Institution", "Energie": after a name, part of an organisation's name
     "leave_verbs",  # "resign", "quitter": their past subject worked at the company named with them
