@@ -243,11 +243,11 @@ def _modifier(token, lexicon: Lexicon) -> bool:
     next name, and only parent_of may hold for the first one."""
     doc, i = token.doc, token.i
     heads = lexicon.lowered("relation_compound_heads")
-    relational = {w.lower() for name in ("rival_nouns", "child_nouns") for w in lexicon.lists.get(name, ())}
-    relational |= heads | {"parent", "owner", "rival", "competitor"}
-    if (token.ent_type_ in ("Organization", UNKNOWN) and i + 2 < len(doc) and doc[i + 1].lower_ in lexicon.lowered("org_cues") and doc[i + 1].text.islower()
-            and doc[i + 1].lower_ not in relational and doc[i + 2].ent_type_ in ("Organization", UNKNOWN)):
-        return True  # "P2P network Red Swoosh": the first name only describes the second
+    if (token.ent_type_ in ("Organization", UNKNOWN) and i + 2 < len(doc) and doc[i + 1].text.islower()
+            and doc[i + 1].lower_ in lexicon.lowered("org_cues") and doc[i + 2].ent_type_ in ("Organization", UNKNOWN)):
+        relational = {w.lower() for name in ("rival_nouns", "child_nouns") for w in lexicon.lists.get(name, ())}
+        if doc[i + 1].lower_ not in relational | heads | {"parent", "owner", "rival", "competitor"}:
+            return True  # "P2P network Red Swoosh": the first name only describes the second
     return (
         i + 3 < len(doc) and doc[i + 1].text == "-" and not token.whitespace_ and not doc[i + 1].whitespace_
         and doc[i + 2].lower_ in heads and bool(doc[i + 3].ent_type_)
@@ -389,13 +389,13 @@ def _apposed_to_another(doc, claim: Scored) -> bool:
     if RELATIONS[claim.relation][0] != "Person" or RELATIONS[claim.relation][1] != "Organization":
         return False
     person, org = claim.subject, claim.object
-    owner = _apposition_owner(doc, org)
+    owner = apposition_owner(doc, org)
     return owner is not None and owner != person
 
 
-def _apposition_owner(doc, i: int, reach: int = 8) -> int | None:
+def apposition_owner(doc, i: int, reach: int = 8) -> int | None:
     """The person whose apposition the name at ``i`` is in: walking left over words that are
-    neither names nor commas, to "Person ,"."""
+    neither names nor commas, to "Person ,". The learned scorer reads it as a feature too."""
     start = doc[i].sent.start
     k = i - 1
     while k > start and i - k <= reach and not doc[k].ent_type_ and doc[k].text not in (",", ";", "(", ")"):
@@ -417,16 +417,18 @@ def _state_after_city(token) -> bool:
     return kinds.get(gaz.place(doc[i - 2].text) or "") == "city" and kinds.get(gaz.place(token.text) or "") in ("region", "country")
 
 
-_NOT_EX = ("export", "expert", "extern", "exklusiv", "express", "expan", "exper", "explo", "exzell", "exot", "existenz", "exil", "exam", "exek")
-
-
-def _glued_ex(word: str) -> bool:
-    """A German compound opening on "Ex" for "former" ("exbankchef"), not a word that merely
-    starts so ("experte", "exportchef", "exekutivdirektor")."""
-    return len(word) > 6 and word.startswith("ex") and word[2] not in "aeiouäöüy" and not word.startswith(_NOT_EX)
+def _glued_ex(word: str, lexicon: Lexicon) -> bool:
+    """A compound opening on a glued "former" prefix ("exbankchef"), not a word that merely
+    starts so ("experte", "exportchef"): German data (``glued_former_prefixes``,
+    ``not_glued_former``); languages without the lists have no such compounds."""
+    prefixes = lexicon.lowered("glued_former_prefixes")
+    return any(len(word) > len(p) + 4 and word.startswith(p) and word[len(p)] not in "aeiouäöüy" for p in prefixes) \
+        and not word.startswith(tuple(lexicon.lowered("not_glued_former")))
 
 
 _CLIMB = ("appos", "conj", "compound", "flat", "flat:name", "nmod", "poss", "pobj", "prep", "dobj", "obj", "obl", "case")
+_SUBJECT_DEPS = ("nsubj",)
+_OBJECT_DEPS = ("dobj", "obj", "nsubjpass", "nsubj:pass")  # "replace X", "X was replaced"
 
 
 def _verb_above(token, limit: int = 4):
@@ -434,7 +436,7 @@ def _verb_above(token, limit: int = 4):
     path = []
     for _ in range(limit):
         path.append(token.dep_)
-        if token.dep_ not in _CLIMB and token.dep_ not in _SUBJECT_DEPS and token.dep_ not in ("nsubjpass", "nsubj:pass"):
+        if token.dep_ not in _CLIMB + _SUBJECT_DEPS + _OBJECT_DEPS:
             return None, path
         token = token.head
         if token.pos_ in ("VERB", "AUX"):
@@ -443,8 +445,6 @@ def _verb_above(token, limit: int = 4):
             return None, path  # "replace X with Y" parsed with Y under X: X's role, not Y's
     return None, path
 
-
-_SUBJECT_DEPS = ("nsubj",)
 
 
 def _left_the_post(person, org, lexicon: Lexicon) -> bool:
@@ -465,7 +465,7 @@ def _left_the_post(person, org, lexicon: Lexicon) -> bool:
     if lemma in lexicon.lowered("leave_verbs"):
         return path[-1] in _SUBJECT_DEPS and "Past" in verb.morph.get("Tense")
     if lemma in lexicon.lowered("dismiss_verbs"):  # "replace X with Y": X, not Y
-        return path[-1] in ("dobj", "obj", "nsubjpass", "nsubj:pass")
+        return path[-1] in _OBJECT_DEPS
     return False
 
 
@@ -479,7 +479,7 @@ def _former_title(doc, claim: Scored, lexicon: Lexicon) -> bool:
     first = doc[claim.first]
     if any(first.lower_.startswith(w + "-") for w in former if w):
         return True  # one token: "ex-finanzministerin"
-    if "ex" in former and _glued_ex(first.lower_):
+    if _glued_ex(first.lower_, lexicon):
         return True  # "Exbankchef", "Exfinanzminister"
     k = claim.first - 1
     if k >= 0 and doc[k].text == "-" and not doc[k].whitespace_:

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
-from .extraction import ArticleView, Scored
+from .extraction import ArticleView, Scored, apposition_owner
 from .names import fold
 from .resources import PACKAGE_DIR
 from .types import RELATIONS
@@ -107,21 +107,6 @@ def _tokens(view: ArticleView) -> _Tokens:
     return cached
 
 
-APPOSITION_REACH = 8  # words between "Person," and a name that its apposition may name
-
-
-def _apposed_to(tab: _Tokens, i: int) -> int | None:
-    """The person whose apposition the name at ``i`` sits in ("A, PDG de X": X is A's), found by
-    walking left over words that are neither names nor commas to "Person ,"; None if not."""
-    k = i - 1
-    start = tab.sent_start[i]
-    while k > start and i - k <= APPOSITION_REACH and not tab.ent[k] and tab.text[k] not in (",", ";", "(", ")"):
-        k -= 1
-    if k - 1 >= start and tab.text[k] == "," and tab.ent[k - 1] in ("Person", "PersonRef"):
-        return k - 1
-    return None
-
-
 def _dep_path(tab: _Tokens, s: int, o: int) -> tuple[str, str] | None:
     """Dependency labels from s up to the lowest common ancestor and down to o, and the
     ancestor's lemma; None without a parse or across sentences."""
@@ -194,7 +179,7 @@ def pair_features(view: ArticleView, s, o) -> list[str]:
         for name in tab.classes[i]:
             f.append(f"left_lex={name}")
     for side, name_i, other_i in (("o", oi, si), ("s", si, oi)):
-        owner = _apposed_to(tab, name_i)  # "A, PDG de X, B, ...": X is A's, not B's
+        owner = apposition_owner(view.doc, name_i)  # "A, PDG de X, B, ...": X is A's, not B's
         if owner is not None:
             f.append(f"{side}_apposed={'pair' if owner == other_i else 'other'}")
     path = _dep_path(tab, si, oi)

@@ -199,7 +199,7 @@ def annotate_entities(doc, lang: str, lexicon: Lexicon, hints: TypeHints = NO_HI
         spans = ner + [s for s in spans if not _overlaps(ner, s.start, s.end)]
     spans = _drop_title_compounds(doc, spans, lexicon, gaz)
     spans = _org_name_tails(doc, spans, lexicon)
-    spans = _institution_compounds(doc, spans, lexicon)
+    spans = _institution_compounds(doc, spans, lexicon, gaz)
     spans = _add_gazetteer_places(doc, spans, gaz)
     spans = _add_known_names(doc, spans, hints)
     spans = _institution_names(doc, spans, lexicon)
@@ -460,10 +460,7 @@ def _add_known_names(doc, spans: list[_Span], hints: TypeHints) -> list[_Span]:
     return sorted(spans, key=lambda s: s.start)
 
 
-_INDEFINITE = frozenset({"ein", "eine", "einer", "einem", "einen", "eines", "kein", "keine", "jede", "jeder", "jedes", "jedem"})
-
-
-def _institution_compounds(doc, spans: list[_Span], lexicon: Lexicon) -> list[_Span]:
+def _institution_compounds(doc, spans: list[_Span], lexicon: Lexicon, gaz: Gazetteer) -> list[_Span]:
     """German institutions named by a compound common noun: "im Finanzministerium", "der
     Arbeiterkammer", "die Staatsanwaltschaft Wien" (with the place after it). A compound, not
     the bare head ("ein Ministerium"), and not after an indefinite article."""
@@ -479,11 +476,11 @@ def _institution_compounds(doc, spans: list[_Span], lexicon: Lexicon) -> list[_S
         suffix = next((x for x in suffixes if word.endswith(x)), None)
         if suffix is None or len(word) <= len(suffix) + 2:
             continue
-        if token.i > 0 and doc[token.i - 1].lower_ in _INDEFINITE:
+        if token.i > 0 and doc[token.i - 1].lower_ in lexicon.lowered("indefinite_articles"):
             continue
         start, end = token.i, token.i + 1
         after = by_start.get(end)
-        if end < len(doc) and load_gazetteer().place(doc[end].text) and (after is None or after.end == end + 1):
+        if end < len(doc) and gaz.place(doc[end].text) and (after is None or after.end == end + 1):
             end += 1  # "Staatsanwaltschaft Wien"
             spans = [s for s in spans if s is not after]
         elif after is not None or end < len(doc) and doc[end].tag_ == "NE":

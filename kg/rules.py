@@ -77,6 +77,9 @@ OPTIONAL_LISTS = (
     "implicit_titles",  # "said chief executive X" with no company in the sentence: X's post at the one before
     "institution_suffixes",  # "-ministerium", "-kammer": a compound noun so ending names an institution
     "org_name_tails",  # "Institution", "Energie": after a name, part of an organisation's name
+    "glued_former_prefixes",  # "ex" in "Exbankchef": a past post
+    "not_glued_former",  # words that merely start so: "export", "expert"
+    "indefinite_articles",  # "ein", "eine": the noun after them names no institution
     "leave_verbs",  # "resign", "quitter": their past subject worked at the company named with them
     "dismiss_verbs",  # "replace", "sack", "limoger": their object worked at the company named with them
 )
