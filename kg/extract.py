@@ -31,11 +31,42 @@ class CompiledRule:
     names: int  # entity tokens the pattern needs at least
     patterns: tuple[tuple[str, re.Pattern], ...] = ()  # (token attribute, REGEX), all needed
     gaps: dict[int, int] = field(default_factory=dict)  # pattern index -> most tokens it may take
-    exact: object | None = None  # the pattern as written, for spans the fast matcher aligned badly
+    tokens: object | None = None  # each pattern token alone (key: its index), to realign a span
+    counts: tuple[tuple[int, int], ...] = ()  # pattern index -> (fewest, most) tokens it takes
 
-    def may_match(self, features: dict[str, set[str]], names: int) -> bool:
-        return (names >= self.names and all(features[attr] & values for attr, values in self.cues)
-                and all(any(regex.search(word) for word in features[attr]) for attr, regex in self.patterns))
+    def may_match(self, features: dict[str, set[str]], names: int, found: dict | None = None) -> bool:
+        """``found`` keeps, for one sentence, whether some word matched each regular expression:
+        rules share their expressions (the title list), and each is tried once a sentence."""
+        if names < self.names or any(features[attr].isdisjoint(values) for attr, values in self.cues):
+            return False
+        for attr, regex in self.patterns:
+            key = (attr, regex.pattern)
+            hit = found.get(key) if found is not None else None
+            if hit is None:
+                hit = any(_searched(regex, word) for word in features[attr])
+                if found is not None:
+                    found[key] = hit
+            if not hit:
+                return False
+        return True
+
+
+_SEARCHED: dict[int, tuple[re.Pattern, dict[str, bool]]] = {}
+
+
+def _searched(regex: re.Pattern, word: str) -> bool:
+    """``regex.search(word)``, remembered per expression: the long title expressions cost more
+    than a lookup, and news repeats its words. Each memory is bounded (cleared past 50,000)."""
+    entry = _SEARCHED.get(id(regex))
+    if entry is None or entry[0] is not regex:
+        entry = _SEARCHED[id(regex)] = (regex, {})
+    words = entry[1]
+    hit = words.get(word)
+    if hit is None:
+        if len(words) > 50_000:
+            words.clear()
+        hit = words[word] = regex.search(word) is not None
+    return hit
 
 
 @dataclass
@@ -45,6 +76,20 @@ class Matchers:
     token: list[CompiledRule]
     dep: object | None
     rules: dict[str, Rule]
+    # Which token rules a sentence's words can wake: each rule is filed under the values of
+    # its rarest word cue (token attribute -> value -> rule positions); rules with no word cue
+    # are always tried. A sentence then checks a handful of rules, not all of them.
+    index: dict[str, dict[str, tuple[int, ...]]] = field(default_factory=dict)
+    always: tuple[int, ...] = ()
+
+    def candidates(self, features: dict[str, set[str]]) -> list[int]:
+        found = set(self.always)
+        for attr, table in self.index.items():
+            for word in features[attr]:
+                hit = table.get(word)
+                if hit:
+                    found.update(hit)
+        return sorted(found)
 
 
 def _requirements(pattern):
@@ -100,16 +145,34 @@ def compile_matchers(ruleset: RuleSet, vocab, with_parser: bool) -> Matchers:
             pattern, gaps = _unbounded(rule.pattern)
             matcher = Matcher(vocab)
             matcher.add(rule.id, [pattern])
-            exact = None
+            tokens = None
             if gaps:
-                exact = Matcher(vocab)
-                exact.add(rule.id, [list(rule.pattern)])
+                tokens = Matcher(vocab)
+                for index, token in enumerate(rule.pattern):
+                    tokens.add(str(index), [[{k: v for k, v in token.items() if k != "OP"}]])
             cues, patterns, names = _requirements(rule.pattern)
             token_rules.append(CompiledRule(rule=rule, matcher=matcher, cues=cues, names=names, gaps=gaps,
-                                            exact=exact, patterns=patterns))
+                                            tokens=tokens, counts=tuple(_counts(t) for t in rule.pattern),
+                                            patterns=patterns))
         elif dep is not None:
             dep.add(rule.id, [list(rule.pattern)])
-    return Matchers(token=token_rules, dep=dep, rules={r.id: r for r in ruleset.rules})
+    index: dict[str, dict[str, list[int]]] = {}
+    always = []
+    for position, compiled in enumerate(token_rules):
+        words = [(attr, values) for attr, values in compiled.cues if attr in _WORD_ATTRS]
+        if not words:
+            always.append(position)
+            continue
+        attr, values = min(words, key=lambda cue: len(cue[1]))
+        for value in values:
+            index.setdefault(attr, {}).setdefault(value, []).append(position)
+    return Matchers(token=token_rules, dep=dep, rules={r.id: r for r in ruleset.rules},
+                    index={attr: {value: tuple(rules) for value, rules in table.items()}
+                           for attr, table in index.items()},
+                    always=tuple(always))
+
+
+_WORD_ATTRS = frozenset({"lower_", "lemma_", "text", "norm_"})
 
 
 class RuleExtractor:
@@ -146,8 +209,10 @@ def _matches(doc, matchers: Matchers) -> Iterator[tuple[Rule, object, dict[str, 
     for sent in doc.sents:
         features = {field: {getattr(t, field) for t in sent} for field in set(_CUE_ATTRS.values())}
         names = sum(1 for t in sent if t.ent_type_)
-        for compiled in matchers.token:
-            if not compiled.may_match(features, names):
+        found: dict = {}
+        for position in matchers.candidates(features):
+            compiled = matchers.token[position]
+            if not compiled.may_match(features, names, found):
                 continue
             rule = compiled.rule
             for start, alignments in _aligned_matches(compiled, sent):
@@ -167,16 +232,78 @@ def _aligned_matches(compiled: CompiledRule, sent) -> Iterator[tuple[int, list[i
     """(start, alignment) of each match of a token rule in a sentence, gaps within bounds.
 
     The fast matcher keeps one alignment per span; when that one overruns a gap, the span is
-    matched again with the pattern as written (rare), so no span the rule allows is lost.
+    aligned again with the bounds (rare), so no span the rule allows is lost.
     """
     for _match_id, start, end, alignments in compiled.matcher(sent, with_alignments=True):
         if not compiled.gaps or _within_bounds(alignments, compiled.gaps):
             yield start, alignments
             continue
-        for _id, sub_start, sub_end, sub_alignments in compiled.exact(sent[start:end], with_alignments=True):
-            if sub_start == 0 and sub_end == end - start:
-                yield start, sub_alignments
+        realigned = _realign(compiled, sent[start:end])
+        if realigned is not None:
+            yield start, realigned
+
+
+_OPS = {None: (1, 1), "1": (1, 1), "?": (0, 1), "*": (0, None), "+": (1, None), "!": (0, 0)}
+_RANGE = re.compile(r"^\{(\d*),?(\d*)\}$")
+
+
+def _counts(token: dict) -> tuple[int, int]:
+    """How many tokens a pattern token may take: (fewest, most); most -1 means no limit."""
+    op = token.get("OP")
+    if op in _OPS:
+        low, high = _OPS[op]
+        return low, -1 if high is None else high
+    bounded = _RANGE.match(str(op))
+    if not bounded:
+        raise ValueError(f"unsupported operator {op!r}")
+    low = int(bounded.group(1) or 0)
+    if "," not in str(op):
+        return low, low
+    return low, int(bounded.group(2)) if bounded.group(2) else -1
+
+
+def _realign(compiled: CompiledRule, span) -> list[int] | None:
+    """An alignment of the whole span to the pattern with every bound kept, or None.
+
+    spaCy's matcher expands a bounded gap ``{0,n}`` into n optional states that it never merges,
+    so matching a long span with the pattern as written costs up to 2**n states. Here each
+    pattern token is tested alone on the span (one matcher call), and a walk over (pattern
+    index, position) pairs, each visited once, finds the alignment: the first pattern tokens
+    take as few tokens as they can, as spaCy's own alignments do. Negated tokens ("!") take
+    no token and refuse the one they stand before.
+    """
+    strings = span.doc.vocab.strings
+    fits: set[tuple[int, int]] = {(int(strings[match_id]), start)
+                                  for match_id, start, _end in compiled.tokens(span)}
+    size, last = len(span), len(compiled.counts)
+    dead: set[tuple[int, int]] = set()
+    path: list[int] = []
+
+    def walk(index: int, position: int) -> bool:
+        if index == last:
+            return position == size
+        if (index, position) in dead:
+            return False
+        low, high = compiled.counts[index]
+        if compiled.rule.pattern[index].get("OP") == "!":
+            if (index, position) not in fits and walk(index + 1, position):
+                return True
+            dead.add((index, position))
+            return False
+        taken = 0
+        while True:
+            if taken >= low and walk(index + 1, position + taken):
+                path[position:position + taken] = [index] * taken
+                return True
+            if (high != -1 and taken >= high) or position + taken >= size \
+                    or (index, position + taken) not in fits:
                 break
+            taken += 1
+        dead.add((index, position))
+        return False
+
+    path = [0] * size
+    return path if walk(0, 0) else None
 
 
 def _within_bounds(alignments: list[int], gaps: dict[int, int]) -> bool:
