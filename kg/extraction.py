@@ -279,6 +279,7 @@ def _triples(view: ArticleView, claim: Scored, label, lexicon: Lexicon) -> Itera
         for o_token, o_factor in _members(view, obj, obj_type, sent, label):
             relation = claim.relation
             if relation == "works_at" and (_marked_former(o_token, lexicon) or _former_title(doc, claim, lexicon)
+                                           or _former_apposition(s_token, o_token, lexicon)
                                            or _left_the_post(s_token, o_token, lexicon)):
                 relation = "worked_at"  # "Ex-SAP-Manager X", "ex-Google engineer X", "the former head of X, Y"
             if obj_type == "Place" and _state_after_city(o_token):
@@ -485,6 +486,31 @@ def _former_title(doc, claim: Scored, lexicon: Lexicon) -> bool:
     if k >= 0 and doc[k].text == "-" and not doc[k].whitespace_:
         k -= 1
     return k >= 0 and doc[k].lower_.rstrip("-") in former
+
+
+_APPOSITION_BREAKS = frozenset({",", ";", ":", "(", ")", "\u2013", "\u2014"})
+
+
+def _former_apposition(person, org, lexicon: Lexicon) -> bool:
+    """Is the company inside an apposition to the person that opens on a past title: "X,
+    former editor of the daily Y", "X, l'ancienne Première ministre et ancienne présidente de
+    l'ONG Y", "X, ehemaliger Chef der Y"? The apposition runs from the comma after the name to
+    the company with no other break; its first words (after an article) mark the past."""
+    if org.i <= person.i + 2 or person.nbor(1).text != ",":
+        return False
+    doc = person.doc
+    between = doc[person.i + 2:org.i]
+    if any(t.text in _APPOSITION_BREAKS or t.ent_type_ == "Person" for t in between):
+        return False
+    former = {w.lower().rstrip("-") for w in lexicon["former"]}
+    for token in between[:3]:
+        word = token.lower_
+        if word.rstrip("-") in former or any(word.startswith(w + "-") for w in former if w) \
+                or _glued_ex(word, lexicon):
+            return True
+        if token.pos_ not in ("DET", "ADJ") and not token.is_punct:
+            return False
+    return False
 
 
 def nearby_role(person, sent, lexicon: Lexicon) -> str:

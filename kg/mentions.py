@@ -554,6 +554,9 @@ def _institution_names(doc, spans: list[_Span], lexicon: Lexicon) -> list[_Span]
                     break
             if last > span.end and not _overlaps(spans, span.end, last):
                 span = _Span(span.start, last, span.type, span.reason)
+        if span.type == "Place" and doc[span.start].lower_ in heads and span.end - span.start > 2 \
+                and doc[span.start + 1].lower_ in genitive:
+            span = _Span(span.start, span.end, "Organization", "institution")  # "la Cité de l'espace"
         out.append(span)
     spans = out
     for token in doc:
@@ -726,7 +729,7 @@ def _is_org_cue(word: str, lexicon: Lexicon, lang: str) -> bool:
     cues = _folded(lexicon, "org_cues")
     if word in cues:
         return True
-    return lang == "de" and any(len(cue) >= 6 and word.endswith(cue) for cue in cues)
+    return lang == "de" and any(len(cue) >= 5 and word.endswith(cue) for cue in cues)
 
 
 def _looks_like_person(tokens, gaz: Gazetteer) -> bool:

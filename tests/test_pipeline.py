@@ -158,3 +158,21 @@ def test_map_batch_failure_costs_only_its_article(monkeypatch):
             assert result.skipped is not None and "RuntimeError: extractor exploded" in result.skipped.reason
         else:
             assert result == expected[result.article.id]
+
+
+@pytest.mark.parametrize(
+    "text,lang,fact",
+    [
+        # a past title opening the apposition makes the job a past one, whatever extractor found it
+        ("John Smith, a former editor of The Guardian, joined the board.", "en", ("John Smith", "worked_at", "Guardian")),
+        # an occupation in apposition, then where it is exercised; an institution named in lower case
+        ("Selon Julie Moreau, astrophysicienne à la Cité des étoiles, la mission est un succès.", "fr",
+         ("Julie Moreau", "works_at", "Cité des étoiles")),
+        # a company-noun compound ending in "-firma" types the name after it, whatever NER said
+        ("Jan Brandt, technischer Chef der Sicherheitsfirma Falk Rensing, warnt vor Angriffen.", "de",
+         ("Jan Brandt", "works_at", "Falk Rensing")),
+    ],
+)
+def test_pipeline_appositions_of_real_news(extract_triples, text, lang, fact):
+    got = {(t.subject.text, t.relation, t.object.text) for t in extract_triples(text, lang)}
+    assert fact in got
