@@ -471,10 +471,10 @@ def _institution_compounds(doc, spans: list[_Span], lexicon: Lexicon, gaz: Gazet
     added = []
     for token in doc:
         word = token.lower_
-        if not token.text[:1].isupper() or _overlaps(spans, token.i, token.i + 1) or not token.is_alpha and "-" not in word:
+        if not token.text[:1].isupper() or not word.endswith(suffixes) or not token.is_alpha and "-" not in word:
             continue
-        suffix = next((x for x in suffixes if word.endswith(x)), None)
-        if suffix is None or len(word) <= len(suffix) + 2:
+        suffix = next(x for x in suffixes if word.endswith(x))
+        if len(word) <= len(suffix) + 2 or _overlaps(spans, token.i, token.i + 1):
             continue
         if token.i > 0 and doc[token.i - 1].lower_ in lexicon.lowered("indefinite_articles"):
             continue
@@ -623,6 +623,10 @@ def _type_span(doc, span: _Span, lang: str, lexicon: Lexicon, gaz: Gazetteer, hi
             span.type, span.reason = UNKNOWN, "ner:lone-word"
         elif span.type == "Place" and len(tokens) == 1 and not known:
             span.type, span.reason = UNKNOWN, "ner:place-not-in-gazetteer"
+        elif span.type == "Organization" and not known and 2 <= len(tokens) <= 3 \
+                and all(t.is_alpha and t.text[:1].isupper() and not t.text.isupper() for t in tokens) \
+                and _role_apposition(doc, span.end, lexicon, lang):
+            span.type, span.reason = "Person", "apposition:occupation"  # "Kelsey Broderick, analyste du ..."
     elif known:
         span.type, span.reason = known, "known"
     elif first in gaz.first_names and len(tokens) >= 2 and all(t.text[:1].isupper() or t.text == "-" for t in tokens):
@@ -632,12 +636,12 @@ def _type_span(doc, span: _Span, lang: str, lexicon: Lexicon, gaz: Gazetteer, hi
     elif prev and prev in _folded(lexicon, "place_cues") and len(tokens) == 1:
         span.type, span.reason = "Place", f"cue:{prev}"
     if span.type == UNKNOWN:
-        cue = _apposition_cue(doc, span.end, lexicon)
+        cue = _apposition_cue(doc, span.end, lexicon, lang)
         if cue:
             span.type, span.reason = cue
 
 
-def _apposition_cue(doc, end: int, lexicon: Lexicon) -> tuple[str, str] | None:
+def _apposition_cue(doc, end: int, lexicon: Lexicon, lang: str) -> tuple[str, str] | None:
     """What follows the name may type it: "Stripe, the payments company," / "Stripe, which"
     -> Organization; "Okafor, who" -> Person."""
     if end + 1 >= len(doc) or doc[end].text != ",":
@@ -647,12 +651,31 @@ def _apposition_cue(doc, end: int, lexicon: Lexicon) -> tuple[str, str] | None:
         return "Organization", f"apposition:{following.lower_}"
     if following.lower_ in _folded(lexicon, "person_relatives"):
         return "Person", f"apposition:{following.lower_}"
+    occupation = _role_apposition(doc, end, lexicon, lang)  # the apposition's head comes first:
+    if occupation:  # "X, analyste du cabinet Y" is a person, though "cabinet" follows
+        return "Person", f"apposition:{occupation}"
     cues = _folded(lexicon, "org_cues")
     for token in doc[end + 1:end + 7]:
         if token.is_punct or token.ent_type_:
             break
         if fold(token.text) in cues:
             return "Organization", f"apposition:{token.lower_}"
+    return None
+
+
+def _role_apposition(doc, end: int, lexicon: Lexicon, lang: str) -> str | None:
+    """The occupation a ", " after a name opens on, after at most two articles or adjectives:
+    "Kelsey Broderick, analyste du cabinet ...", "X, a senior economist at ...", "X,
+    Finanzchef der ..." (German compounds end in one). Such a name is a person's."""
+    occupations = _folded(lexicon, "occupations")
+    if not occupations or end + 1 >= len(doc) or doc[end].text != ",":
+        return None
+    for token in doc[end + 1:end + 4]:
+        word = fold(token.text)
+        if word in occupations or (lang == "de" and word.endswith(_compound_cues(occupations))):
+            return token.lower_
+        if token.pos_ not in ("DET", "ADJ") or token.ent_type_:
+            return None
     return None
 
 
@@ -729,7 +752,13 @@ def _is_org_cue(word: str, lexicon: Lexicon, lang: str) -> bool:
     cues = _folded(lexicon, "org_cues")
     if word in cues:
         return True
-    return lang == "de" and any(len(cue) >= 5 and word.endswith(cue) for cue in cues)
+    return lang == "de" and word.endswith(_compound_cues(cues))
+
+
+@lru_cache(maxsize=8)
+def _compound_cues(cues: frozenset[str]) -> tuple[str, ...]:
+    """The cue words long enough to end a German compound ("-firma", "-hersteller")."""
+    return tuple(sorted(cue for cue in cues if len(cue) >= 5))
 
 
 def _looks_like_person(tokens, gaz: Gazetteer) -> bool:

@@ -82,6 +82,7 @@ OPTIONAL_LISTS = (
     "indefinite_articles",  # "ein", "eine": the noun after them names no institution
     "leave_verbs",  # "resign", "quitter": their past subject worked at the company named with them
     "dismiss_verbs",  # "replace", "sack", "limoger": their object worked at the company named with them
+    "occupations",  # "analyste", "economist", "-chef": after "Name," they type a person
 )
 # Word -> word tables the engine reads when present.
 ENGINE_TABLES = (

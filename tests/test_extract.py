@@ -202,3 +202,20 @@ def test_realigned_spans_agree_with_spacys_matcher_on_the_pattern_as_written():
                         accepted += 1
                     checked += 1
     assert accepted > 100 and checked > 10_000
+
+
+def test_an_occupation_after_the_comma_types_a_person_before_any_company_noun():
+    # "X, analyste du cabinet Y": the apposition's head (an occupation) says X is a person,
+    # though a company noun ("cabinet") follows it; "X, le cabinet de conseil" stays a company
+    from kg.mentions import _apposition_cue
+
+    nlp = spacy.blank("fr")
+    lexicon = load_rules("fr").lexicon
+    person = Doc(nlp.vocab, words=["Kim", "Roe", ",", "analyste", "du", "cabinet", "Orbis", ",", "dit", "."])
+    assert _apposition_cue(person, 2, lexicon, "fr") == ("Person", "apposition:analyste")
+    company = Doc(nlp.vocab, words=["Orbis", ",", "le", "cabinet", "de", "conseil", ",", "recrute", "."])
+    for token in company:
+        token.pos_ = "DET" if token.lower_ == "le" else "NOUN"
+    assert _apposition_cue(company, 1, lexicon, "fr") == ("Organization", "apposition:cabinet")
+    de = Doc(spacy.blank("de").vocab, words=["Kim", "Roe", ",", "Finanzchefin", "der", "Orbis", ",", "sagt"])
+    assert _apposition_cue(de, 2, load_rules("de").lexicon, "de") == ("Person", "apposition:finanzchefin")
