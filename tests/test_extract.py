@@ -219,3 +219,21 @@ def test_an_occupation_after_the_comma_types_a_person_before_any_company_noun():
     assert _apposition_cue(company, 1, lexicon, "fr") == ("Organization", "apposition:cabinet")
     de = Doc(spacy.blank("de").vocab, words=["Kim", "Roe", ",", "Finanzchefin", "der", "Orbis", ",", "sagt"])
     assert _apposition_cue(de, 2, load_rules("de").lexicon, "de") == ("Person", "apposition:finanzchefin")
+
+
+def test_the_cue_index_wakes_every_rule_whose_cues_a_sentence_holds():
+    # each token rule is filed under its rarest word cue; a sentence holding one allowed value
+    # of each of a rule's cues must wake that rule (else the index would lose matches)
+    from kg.extract import _CUE_ATTRS
+
+    nlp = spacy.blank("en")
+    for lang in ("en", "fr", "de"):
+        matchers = compile_matchers(load_rules(lang), nlp.vocab, with_parser=False)
+        assert matchers.index, lang
+        for position, compiled in enumerate(matchers.token):
+            features = {attr: set() for attr in set(_CUE_ATTRS.values())}
+            for attr, values in compiled.cues:
+                features[attr].add(sorted(values)[-1])
+            assert position in matchers.candidates(features), compiled.rule.id
+        empty = {attr: set() for attr in set(_CUE_ATTRS.values())}
+        assert set(matchers.candidates(empty)) == set(matchers.always)
