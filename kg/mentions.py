@@ -308,6 +308,15 @@ def _trim(doc, start: int, end: int, lexicon: Lexicon) -> tuple[int, int]:
         linkers = lexicon.lowered("name_linkers")
         if end < len(doc) and doc[end - 1].lower_ in linkers and doc[end].text[:1].isupper() and not doc[end].is_punct:
             end += 1  # NER stopped before the place: "... des journalistes de | Lagos"
+        institutions = lexicon.lowered("institution_nouns") | lexicon.lowered("institution_heads")
+        for k in range(start + 2, end):  # "Institut de pharmacie | de la prestigieuse université Tsinghua":
+            if doc[k].lower_ in institutions:  # a second institution is another name
+                cut = k
+                while cut > start + 1 and (doc[cut - 1].lower_ in linkers or doc[cut - 1].pos_ == "ADJ"):
+                    cut -= 1
+                if cut < k and doc[cut].lower_ in linkers:
+                    end = cut
+                    break
         while end > start + 1 and (doc[end - 1].is_punct or doc[end - 1].is_space or doc[end - 1].lower_ in linkers):
             end -= 1
         return start, end
@@ -552,6 +561,11 @@ def _institution_names(doc, spans: list[_Span], lexicon: Lexicon) -> list[_Span]
                     last = k
                 else:
                     break
+            if k < n and (doc[k].lower_ in nouns or doc[k].lower_ in heads):
+                # "Institut de pharmacie | de la prestigieuse université Tsinghua": the words
+                # that lead to a second institution belong to neither name
+                while last > span.end and (doc[last - 1].lower_ in linkers or doc[last - 1].pos_ == "ADJ"):
+                    last -= 1
             if last > span.end and not _overlaps(spans, span.end, last):
                 span = _Span(span.start, last, span.type, span.reason)
         if span.type == "Place" and doc[span.start].lower_ in heads and span.end - span.start > 2 \

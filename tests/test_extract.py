@@ -237,3 +237,16 @@ def test_the_cue_index_wakes_every_rule_whose_cues_a_sentence_holds():
             assert position in matchers.candidates(features), compiled.rule.id
         empty = {attr: set() for attr in set(_CUE_ATTRS.values())}
         assert set(matchers.candidates(empty)) == set(matchers.always)
+
+
+def test_a_second_institution_inside_a_name_is_another_name():
+    from kg.mentions import _trim
+
+    lexicon = load_rules("fr").lexicon
+    nlp = spacy.blank("fr")
+    words = ["l'", "Institut", "de", "chimie", "de", "la", "grande", "université", "Laval", "à", "Québec"]
+    doc = Doc(nlp.vocab, words=words)
+    doc[6].pos_ = "ADJ"
+    assert _trim(doc, 1, 9, lexicon) == (1, 4)  # "Institut de chimie", not "... de la grande université Laval"
+    plain = Doc(nlp.vocab, words=["l'", "Institut", "Pasteur", "de", "Lille"])
+    assert _trim(plain, 1, 5, lexicon) == (1, 5)
