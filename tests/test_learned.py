@@ -84,3 +84,17 @@ def test_learned_training_from_real_gold_gives_a_loadable_model(tmp_path):
     config = tmp_path / "kg.cfg"
     config.write_text(f"[extract]\nextractors = rules, learned\nlearned_model = {path}\n", encoding="utf-8")
     assert kg.build(ROOT / "samples" / "en_siemens_berlin_ai_hub.txt", load_settings(config)).facts
+
+
+def test_calibration_can_claim_a_floor_of_precision_not_its_estimate():
+    # z > 0: a bin claims the lower end of its Wilson interval, below the bin's own precision,
+    # the more so the fewer facts it holds; the table stays non-decreasing
+    from kg.calibration import wilson_lower
+
+    assert wilson_lower(9, 10, 1.0) < 0.9 < wilson_lower(900, 1000, 1.0) + 0.02
+    assert wilson_lower(90, 100, 1.0) > wilson_lower(9, 10, 1.0)
+    points = [(0.2, False)] * 12 + [(0.5, True)] * 8 + [(0.5, False)] * 4 + [(0.9, True)] * 19 + [(0.9, False)]
+    _, mean = fit_isotonic(points, min_bin=5)
+    _, floor = fit_isotonic(points, min_bin=5, z=1.0)
+    assert floor == sorted(floor) and all(f < m for f, m in zip(floor, mean))
+    assert floor[-1] < 19 / 20 < mean[-1] + 0.05
