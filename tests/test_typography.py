@@ -36,3 +36,13 @@ def test_typography_glued_sentences_get_a_space_mapped_back() -> None:
     assert text[index[start]:index[start + 4]] == "Acme"
     first = plain.index(" Acme")  # the first sentence ends just after its full stop
     assert text[index[0]:index[first]] == "Les ventes sont limitées."
+
+
+def test_typography_glued_inter_titles_are_set_apart() -> None:
+    # "... du Bénin.- Un titre -C'est": the name would end in ".-", the next sentence in "-C'est"
+    text = "Elle dirige l'Union des artistes du Togo.- Un titre -C'est dit. Le 3-D et Jean-Pierre - Lyon."
+    plain, index = normalise(text)
+    assert plain == "Elle dirige l'Union des artistes du Togo. - Un titre - C'est dit. Le 3-D et Jean-Pierre - Lyon."
+    assert index is not None and len(index) == len(plain) + 1
+    start = plain.index("C'est")
+    assert text[index[start]:index[start + 5]] == "C'est"
