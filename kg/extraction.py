@@ -467,6 +467,25 @@ def _left_the_post(person, org, lexicon: Lexicon) -> bool:
         return path[-1] in _SUBJECT_DEPS and "Past" in verb.morph.get("Tense")
     if lemma in lexicon.lowered("dismiss_verbs"):  # "replace X with Y": X, not Y
         return path[-1] in _OBJECT_DEPS
+    if lemma in lexicon.lowered("tenure_verbs"):  # "X a dirigé Y", "X ran Y": a post held before
+        _, org_path = _verb_above(org)  # the company the verb's own object, not a name in an apposition
+        return (path[-1] in _SUBJECT_DEPS and org_verb is not None and len(org_path) == 1
+                and org_path[0] in _OBJECT_DEPS and _told_as_past(verb))
+    return False
+
+
+def _told_as_past(verb) -> bool:
+    """Is the verb told in a past that is over: the English simple past ("ran"), the French
+    passé composé or plus-que-parfait ("a dirigé", "avait dirigé") or imparfait ("dirigeait")?
+    Not the present perfect ("has run Y since 2019"), which goes on."""
+    if verb.tag_ == "VBD":
+        return True
+    tense, form = verb.morph.get("Tense"), verb.morph.get("VerbForm")
+    if "Imp" in tense and "Fin" in form:
+        return True
+    if "Part" in form and "Past" in tense:
+        return any(child.dep_ == "aux:tense" or (child.dep_ == "aux" and child.lemma_ == "avoir")
+                   for child in verb.children) and verb.doc.lang_ == "fr"
     return False
 
 

@@ -83,6 +83,7 @@ OPTIONAL_LISTS = (
     "leave_verbs",  # "resign", "quitter": their past subject worked at the company named with them
     "dismiss_verbs",  # "replace", "sack", "limoger": their object worked at the company named with them
     "occupations",  # "analyste", "economist", "-chef": after "Name," they type a person
+    "tenure_verbs",  # "diriger", "run": told in a past that is over, the post was held before
 )
 # Word -> word tables the engine reads when present.
 ENGINE_TABLES = (
