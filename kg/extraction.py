@@ -275,12 +275,15 @@ def _triples(view: ArticleView, claim: Scored, label, lexicon: Lexicon) -> Itera
     evidence = sent_text.strip()
     ev_start = sent.start_char + (len(sent_text) - len(sent_text.lstrip()))
     subj_type, obj_type, _ = RELATIONS[claim.relation]
+    # the verb's tense is read once, at the claim's own names, and holds for every member of a
+    # list they head: "X a dirigé Canal+, la Fnac et le groupe Nouvel Observateur"
+    left = claim.relation == "works_at" and _left_the_post(subject, obj, lexicon)
     for s_token, s_factor in _members(view, subject, subj_type, sent, label):
         for o_token, o_factor in _members(view, obj, obj_type, sent, label):
             relation = claim.relation
             if relation == "works_at" and (_marked_former(o_token, lexicon) or _former_title(doc, claim, lexicon)
                                            or _former_apposition(s_token, o_token, lexicon)
-                                           or _left_the_post(s_token, o_token, lexicon)):
+                                           or left or _left_the_post(s_token, o_token, lexicon)):
                 relation = "worked_at"  # "Ex-SAP-Manager X", "ex-Google engineer X", "the former head of X, Y"
             if obj_type == "Place" and _state_after_city(o_token):
                 continue  # "Hillsboro, Oregon": the city is the place, the state only says where it is

@@ -174,6 +174,7 @@ def test_map_batch_failure_costs_only_its_article(monkeypatch):
         # a post-holding verb told in a past that is over: the post was held before
         ("Paul Martin dirigeait la Fnac quand la crise a éclaté.", "fr", ("Paul Martin", "worked_at", "Fnac")),
         ("Denis Morel a dirigé la Fnac pendant dix ans.", "fr", ("Denis Morel", "worked_at", "Fnac")),
+        ("Denis Morel a dirigé Canal+, Orange et Free.", "fr", ("Denis Morel", "worked_at", "Free")),  # the list shares it
         # the present, or the present perfect, goes on
         ("Marie Dupont dirige Renault depuis 2019.", "fr", ("Marie Dupont", "works_at", "Renault")),
         ("Mary Jones has run Vodafone since 2019.", "en", ("Mary Jones", "works_at", "Vodafone")),
