@@ -243,7 +243,7 @@ def _aligned_matches(compiled: CompiledRule, sent) -> Iterator[tuple[int, list[i
             yield start, realigned
 
 
-_OPS = {None: (1, 1), "1": (1, 1), "?": (0, 1), "*": (0, None), "+": (1, None), "!": (0, 0)}
+_OPS = {None: (1, 1), "1": (1, 1), "?": (0, 1), "*": (0, None), "+": (1, None), "!": (1, 1)}
 _RANGE = re.compile(r"^\{(\d*),?(\d*)\}$")
 
 
@@ -269,15 +269,15 @@ def _realign(compiled: CompiledRule, span) -> list[int] | None:
     so matching a long span with the pattern as written costs up to 2**n states. Here each
     pattern token is tested alone on the span (one matcher call), and a walk over (pattern
     index, position) pairs, each visited once, finds the alignment: the first pattern tokens
-    take as few tokens as they can, as spaCy's own alignments do. Negated tokens ("!") take
-    no token and refuse the one they stand before.
+    take as few tokens as they can. A negated token ("!") takes one token it does not fit,
+    as in spaCy. Where several alignments exist, spaCy's pick may be another valid one.
     """
     strings = span.doc.vocab.strings
     fits: set[tuple[int, int]] = {(int(strings[match_id]), start)
                                   for match_id, start, _end in compiled.tokens(span)}
     size, last = len(span), len(compiled.counts)
     dead: set[tuple[int, int]] = set()
-    path: list[int] = []
+    path = [0] * size
 
     def walk(index: int, position: int) -> bool:
         if index == last:
@@ -286,7 +286,8 @@ def _realign(compiled: CompiledRule, span) -> list[int] | None:
             return False
         low, high = compiled.counts[index]
         if compiled.rule.pattern[index].get("OP") == "!":
-            if (index, position) not in fits and walk(index + 1, position):
+            if position < size and (index, position) not in fits and walk(index + 1, position + 1):
+                path[position] = index
                 return True
             dead.add((index, position))
             return False
@@ -302,7 +303,6 @@ def _realign(compiled: CompiledRule, span) -> list[int] | None:
         dead.add((index, position))
         return False
 
-    path = [0] * size
     return path if walk(0, 0) else None
 
 

@@ -172,36 +172,42 @@ def test_realigned_spans_agree_with_spacys_matcher_on_the_pattern_as_written():
     from kg.rules import Rule
 
     nlp = spacy.blank("en")
-    pattern = [{"LOWER": "a"}, {"OP": "{0,2}"}, {"LOWER": {"IN": ["b", "c"]}, "OP": "?"}, {"LOWER": "c"},
-               {"LOWER": "b", "OP": "+"}, {"OP": "{0,3}"}, {"LOWER": "c"}]
-    exact = Matcher(nlp.vocab)
-    exact.add("rule", [pattern])
-    tokens = Matcher(nlp.vocab)
-    for index, token in enumerate(pattern):
-        tokens.add(str(index), [[{k: v for k, v in token.items() if k != "OP"}]])
-    rule = Rule(id="t", kind="token", pattern=tuple(pattern), slots={}, emits=(), confidence=0.5, role=None,
-                examples=(), source="test")
-    compiled = CompiledRule(rule=rule, matcher=None, cues=(), names=0, tokens=tokens,
-                            counts=tuple(_counts(t) for t in pattern))
-    checked = accepted = 0
-    for length in range(3, 8):
-        for words in itertools.product("abc", repeat=length):
-            doc = Doc(nlp.vocab, words=list(words))
-            for start in range(length):
-                for end in range(start + 1, length + 1):
-                    span = doc[start:end]
-                    want = [alignment for _id, s, e, alignment in exact(span, with_alignments=True)
-                            if s == 0 and e == len(span)]
-                    got = _realign(compiled, span)
-                    assert (got is not None) == bool(want), (words, start, end)
-                    if want:  # where several alignments exist, spaCy's pick may differ: check ours
-                        fits = {(int(nlp.vocab.strings[i]), s) for i, s, _e in tokens(span)}
-                        assert got == sorted(got) and all((k, i) in fits for i, k in enumerate(got))
-                        for index, (low, high) in enumerate(compiled.counts):
-                            assert low <= got.count(index) and (high == -1 or got.count(index) <= high)
-                        accepted += 1
-                    checked += 1
-    assert accepted > 100 and checked > 10_000
+    patterns = [  # gaps, optional and repeated tokens; a negated token ("!": one token that does not fit)
+        ([{"LOWER": "a"}, {"OP": "{0,2}"}, {"LOWER": {"IN": ["b", "c"]}, "OP": "?"}, {"LOWER": "c"},
+          {"LOWER": "b", "OP": "+"}, {"OP": "{0,3}"}, {"LOWER": "c"}], 8),
+        ([{"LOWER": "a"}, {"OP": "{0,2}"}, {"LOWER": "b", "OP": "!"}, {"LOWER": "c"}], 7),
+    ]
+    for pattern, longest in patterns:
+        exact = Matcher(nlp.vocab)
+        exact.add("rule", [pattern])
+        tokens = Matcher(nlp.vocab)
+        for index, token in enumerate(pattern):
+            tokens.add(str(index), [[{k: v for k, v in token.items() if k != "OP"}]])
+        rule = Rule(id="t", kind="token", pattern=tuple(pattern), slots={}, emits=(), confidence=0.5, role=None,
+                    examples=(), source="test")
+        compiled = CompiledRule(rule=rule, matcher=None, cues=(), names=0, tokens=tokens,
+                                counts=tuple(_counts(t) for t in pattern))
+        negated = {index for index, token in enumerate(pattern) if token.get("OP") == "!"}
+        checked = accepted = 0
+        for length in range(3, longest):
+            for words in itertools.product("abc", repeat=length):
+                doc = Doc(nlp.vocab, words=list(words))
+                for start in range(length):
+                    for end in range(start + 1, length + 1):
+                        span = doc[start:end]
+                        want = [alignment for _id, s, e, alignment in exact(span, with_alignments=True)
+                                if s == 0 and e == len(span)]
+                        got = _realign(compiled, span)
+                        assert (got is not None) == bool(want), (pattern, words, start, end)
+                        if want:  # where several alignments exist, spaCy's pick may differ: check ours
+                            fits = {(int(nlp.vocab.strings[i]), s) for i, s, _e in tokens(span)}
+                            assert got == sorted(got)
+                            assert all(((k, i) in fits) != (k in negated) for i, k in enumerate(got))
+                            for index, (low, high) in enumerate(compiled.counts):
+                                assert low <= got.count(index) and (high == -1 or got.count(index) <= high)
+                            accepted += 1
+                        checked += 1
+        assert accepted > 50 and checked > 5_000
 
 
 def test_an_occupation_after_the_comma_types_a_person_before_any_company_noun():
