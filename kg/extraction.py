@@ -281,9 +281,8 @@ def _triples(view: ArticleView, claim: Scored, label, lexicon: Lexicon) -> Itera
     for s_token, s_factor in _members(view, subject, subj_type, sent, label):
         for o_token, o_factor in _members(view, obj, obj_type, sent, label):
             relation = claim.relation
-            if relation == "works_at" and (_marked_former(o_token, lexicon) or _former_title(doc, claim, lexicon)
-                                           or _former_apposition(s_token, o_token, lexicon)
-                                           or left or _left_the_post(s_token, o_token, lexicon)):
+            if relation == "works_at" and (left or _marked_former(o_token, lexicon) or _former_title(doc, claim, lexicon)
+                                           or _former_apposition(s_token, o_token, lexicon)):
                 relation = "worked_at"  # "Ex-SAP-Manager X", "ex-Google engineer X", "the former head of X, Y"
             if obj_type == "Place" and _state_after_city(o_token):
                 continue  # "Hillsboro, Oregon": the city is the place, the state only says where it is
@@ -352,11 +351,24 @@ def _members(view: ArticleView, head, wanted_type: str, sent, label) -> list[tup
     return out
 
 
+def _former_words(lexicon: Lexicon) -> frozenset[str]:
+    """The language's former-job markers, lower case, without a trailing hyphen ("ex-" -> "ex")."""
+    return frozenset(w.rstrip("-") for w in lexicon.lowered("former"))
+
+
+def _is_former(word: str, lexicon: Lexicon) -> bool:
+    """Does the (lower-case) word mark a past post: "former", "ancienne", "ex-finanzministerin"
+    (glued by a hyphen), "exbankchef" (glued, German data)?"""
+    former = _former_words(lexicon)
+    return (word.rstrip("-") in former or any(word.startswith(w + "-") for w in former if w)
+            or _glued_ex(word, lexicon))
+
+
 def _marked_former(token, lexicon: Lexicon) -> bool:
     """Is the company marked as a past employer right before its name: "Ex-SAP-Manager",
     "ex-Google engineer", "former Barclays banker", "l'ancien Renault ..."?"""
     doc = token.doc
-    former = {w.lower().rstrip("-") for w in lexicon["former"]}
+    former = _former_words(lexicon)
     i = token.i
     if i >= 2 and doc[i - 1].text == "-" and not doc[i - 1].whitespace_ and not doc[i - 2].whitespace_:
         return doc[i - 2].lower_ in former  # glued: Ex-SAP
@@ -473,23 +485,21 @@ def _left_the_post(person, org, lexicon: Lexicon) -> bool:
     if lemma in lexicon.lowered("tenure_verbs"):  # "X a dirigé Y", "X ran Y": a post held before
         _, org_path = _verb_above(org)  # the company the verb's own object, not a name in an apposition
         return (path[-1] in _SUBJECT_DEPS and org_verb is not None and len(org_path) == 1
-                and org_path[0] in _OBJECT_DEPS and _told_as_past(verb))
+                and org_path[0] in _OBJECT_DEPS and _told_as_past(verb, lexicon))
     return False
 
 
-def _told_as_past(verb) -> bool:
-    """Is the verb told in a past that is over: the English simple past ("ran"), the French
-    passé composé or plus-que-parfait ("a dirigé", "avait dirigé") or imparfait ("dirigeait")?
-    Not the present perfect ("has run Y since 2019"), which goes on."""
-    if verb.tag_ == "VBD":
-        return True
+def _told_as_past(verb, lexicon: Lexicon) -> bool:
+    """Is the verb told in a past that is over: a finite past or imperfect ("ran", "dirigeait"),
+    or a participle with an auxiliary that tells a finished past in the language
+    (``past_auxiliaries``: French "a dirigé", "avait dirigé")? Not the English present perfect
+    ("has run Y since 2019"), which goes on: English lists no such auxiliary."""
     tense, form = verb.morph.get("Tense"), verb.morph.get("VerbForm")
-    if "Imp" in tense and "Fin" in form:
+    if "Fin" in form and ("Past" in tense or "Imp" in tense):
         return True
-    if "Part" in form and "Past" in tense:
-        return any(child.dep_ == "aux:tense" or (child.dep_ == "aux" and child.lemma_ == "avoir")
-                   for child in verb.children) and verb.doc.lang_ == "fr"
-    return False
+    auxiliaries = lexicon.lowered("past_auxiliaries")
+    return ("Part" in form and "Past" in tense
+            and any(child.dep_.startswith("aux") and child.lemma_.lower() in auxiliaries for child in verb.children))
 
 
 def _former_title(doc, claim: Scored, lexicon: Lexicon) -> bool:
@@ -498,16 +508,13 @@ def _former_title(doc, claim: Scored, lexicon: Lexicon) -> bool:
     before both names (a title leading the phrase), so "Y, now head of X, ex-Google" is not."""
     if claim.first >= min(claim.subject, claim.object):
         return False
-    former = {w.lower().rstrip("-") for w in lexicon["former"]}
-    first = doc[claim.first]
-    if any(first.lower_.startswith(w + "-") for w in former if w):
-        return True  # one token: "ex-finanzministerin"
-    if _glued_ex(first.lower_, lexicon):
-        return True  # "Exbankchef", "Exfinanzminister"
+    first = doc[claim.first].lower_
+    if first.rstrip("-") not in _former_words(lexicon) and _is_former(first, lexicon):
+        return True  # one token: "ex-finanzministerin", "Exbankchef"
     k = claim.first - 1
     if k >= 0 and doc[k].text == "-" and not doc[k].whitespace_:
         k -= 1
-    return k >= 0 and doc[k].lower_.rstrip("-") in former
+    return k >= 0 and doc[k].lower_.rstrip("-") in _former_words(lexicon)
 
 
 _APPOSITION_BREAKS = frozenset({",", ";", ":", "(", ")", "\u2013", "\u2014"})
@@ -524,11 +531,8 @@ def _former_apposition(person, org, lexicon: Lexicon) -> bool:
     between = doc[person.i + 2:org.i]
     if any(t.text in _APPOSITION_BREAKS or t.ent_type_ == "Person" for t in between):
         return False
-    former = {w.lower().rstrip("-") for w in lexicon["former"]}
     for token in between[:3]:
-        word = token.lower_
-        if word.rstrip("-") in former or any(word.startswith(w + "-") for w in former if w) \
-                or _glued_ex(word, lexicon):
+        if _is_former(token.lower_, lexicon):
             return True
         if token.pos_ not in ("DET", "ADJ") and not token.is_punct:
             return False

@@ -311,9 +311,7 @@ def _trim(doc, start: int, end: int, lexicon: Lexicon) -> tuple[int, int]:
         institutions = lexicon.lowered("institution_nouns") | lexicon.lowered("institution_heads")
         for k in range(start + 2, end):  # "Institut de pharmacie | de la prestigieuse université Tsinghua":
             if doc[k].lower_ in institutions:  # a second institution is another name
-                cut = k
-                while cut > start + 1 and (doc[cut - 1].lower_ in linkers or doc[cut - 1].pos_ == "ADJ"):
-                    cut -= 1
+                cut = _lead_in(doc, k, start + 1, linkers)
                 if cut < k and doc[cut].lower_ in linkers:
                     end = cut
                     break
@@ -326,6 +324,14 @@ def _trim(doc, start: int, end: int, lexicon: Lexicon) -> tuple[int, int]:
     ):
         end -= 1
     return start, end
+
+
+def _lead_in(doc, k: int, floor: int, linkers: frozenset[str]) -> int:
+    """Where the linking words and adjectives that lead up to token k begin (not before
+    ``floor``): "... | de la prestigieuse | université"."""
+    while k > floor and (doc[k - 1].lower_ in linkers or doc[k - 1].pos_ == "ADJ"):
+        k -= 1
+    return k
 
 
 def _is_name_token(token, lexicon: Lexicon, gaz: Gazetteer, hints: TypeHints, seen: frozenset[str] = frozenset()) -> bool:
@@ -564,8 +570,7 @@ def _institution_names(doc, spans: list[_Span], lexicon: Lexicon) -> list[_Span]
             if k < n and (doc[k].lower_ in nouns or doc[k].lower_ in heads):
                 # "Institut de pharmacie | de la prestigieuse université Tsinghua": the words
                 # that lead to a second institution belong to neither name
-                while last > span.end and (doc[last - 1].lower_ in linkers or doc[last - 1].pos_ == "ADJ"):
-                    last -= 1
+                last = _lead_in(doc, last, span.end, linkers)
             if last > span.end and not _overlaps(spans, span.end, last):
                 span = _Span(span.start, last, span.type, span.reason)
         if span.type == "Place" and doc[span.start].lower_ in heads and span.end - span.start > 2 \

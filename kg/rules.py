@@ -84,6 +84,7 @@ OPTIONAL_LISTS = (
     "dismiss_verbs",  # "replace", "sack", "limoger": their object worked at the company named with them
     "occupations",  # "analyste", "economist", "-chef": after "Name," they type a person
     "tenure_verbs",  # "diriger", "run": told in a past that is over, the post was held before
+    "past_auxiliaries",  # "avoir": with a past participle, a finished past ("a dirigé"); not English "have"
 )
 # Word -> word tables the engine reads when present.
 ENGINE_TABLES = (
