@@ -492,23 +492,37 @@ def test_export_command_bad_input_is_a_one_line_error(tmp_path: Path) -> None:
     assert not (tmp_path / "x").exists() and not (tmp_path / "x.nt").exists()
 
 
-def test_turtle_of_many_per_fact_namespaces_is_rdflibs_own_bytes():
-    # every fact has its own evidence namespace (fact/<id>/evidence/): rdflib's prefix trie made
-    # this quadratic; kg's lookup must still write exactly what rdflib writes
+def test_turtle_and_ntriples_are_written_by_oxigraph_sorted_and_read_back_by_rdflib():
+    # every fact has its own evidence namespace (fact/<id>/evidence/): rdflib's writer was
+    # quadratic in them; Oxigraph writes the same graph, its bytes independent of store order
     from rdflib import Graph, Literal, Namespace, URIRef
+    from rdflib.namespace import XSD
 
-    from kg.export import _serialize_turtle
+    from kg.export import _serialize_ntriples, _serialize_turtle
     from kg.vocab import bind_namespaces
 
     base = "https://kg.example.org/"
     kgns = Namespace("https://w3id.org/kg-news/ontology#")
-    graph = bind_namespaces(Graph(bind_namespaces="core"))
+    statements = []
     for n in range(300):
         fact = URIRef(f"{base}fact/{n:016x}")
-        graph.add((fact, kgns.confidence, Literal(0.5 + n / 1000)))
+        statements.append((fact, kgns.confidence, Literal(0.5 + n / 1000)))
         for k in (1, 2):
             evidence = URIRef(f"{base}fact/{n:016x}/evidence/{k}")
-            graph.add((fact, kgns.evidence, evidence))
-            graph.add((evidence, kgns.text, Literal(f"sentence {n} {k}", lang="en")))
-    graph.add((URIRef(f"{base}entity/organization/acme"), kgns.label, Literal("Acme")))
-    assert _serialize_turtle(graph) == graph.serialize(format="turtle", encoding="utf-8")
+            statements.append((fact, kgns.evidence, evidence))
+            statements.append((evidence, kgns.text, Literal(f"sentence {n} «{k}» \"q\"\n", lang="en")))
+    statements.append((URIRef(f"{base}entity/organization/acme"), kgns.label, Literal("Acme")))
+    statements.append((URIRef(f"{base}article/a1"), kgns.date, Literal("2020-01-02", datatype=XSD.date)))
+    forward = bind_namespaces(Graph(bind_namespaces="core"))
+    backward = bind_namespaces(Graph(bind_namespaces="core"))
+    for triple in statements:
+        forward.add(triple)
+    for triple in reversed(statements):
+        backward.add(triple)
+    for serialize, fmt in ((_serialize_turtle, "turtle"), (_serialize_ntriples, "nt")):
+        data = serialize(forward)
+        assert data == serialize(backward)
+        assert set(Graph().parse(data=data, format=fmt)) == set(forward)
+    turtle = _serialize_turtle(forward).decode()
+    assert "@prefix kg: <https://w3id.org/kg-news/ontology#> ." in turtle
+    assert "kg:confidence" in turtle
