@@ -376,6 +376,8 @@ def _proper_noun_spans(doc, lexicon: Lexicon, gaz: Gazetteer, hints: TypeHints, 
         if k >= n:
             return False
         token = doc[k]
+        if stts and _title_compound(token.lower_, lexicon) and not hints.knows(token.text):
+            return False  # "SPÖ-Bautensprecherin Ruth Becher": the title is no part of a name
         if _is_name_token(token, lexicon, gaz, hints, seen):
             return True
         if not stts or not token.text[:1].isupper() or token.is_punct:
@@ -435,6 +437,24 @@ def _proper_noun_spans(doc, lexicon: Lexicon, gaz: Gazetteer, hints: TypeHints, 
         out.append(_Span(i, j, UNKNOWN, "proper-noun"))
         i = j
     return out
+
+
+def _title_compound(word: str, lexicon: Lexicon) -> bool:
+    """A lower-case word that is a job title or a compound ending in one ("bautensprecherin",
+    "generalsekretär"), by the titles and title heads of four letters or more."""
+    def compute() -> bool:
+        heads = _long_title_heads(lexicon)
+        return any(word == h or word.endswith(h) and len(word) > len(h) + 1 for h in heads)
+
+    return lexicon.derived(("title_compound", word), compute)
+
+
+def _long_title_heads(lexicon: Lexicon) -> tuple[str, ...]:
+    def compute() -> tuple[str, ...]:
+        words = lexicon.lowered("titles") | frozenset(w.lower() for w in lexicon.lists.get("title_heads", ()))
+        return tuple(sorted(w for w in words if len(w) >= 4 and w.isalpha()))
+
+    return lexicon.derived(("long_title_heads",), compute)
 
 
 def _overlaps(spans: list[_Span], start: int, end: int) -> bool:

@@ -27,12 +27,15 @@ import json
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from .errors import RuleError
 from .resources import RULES_DIR
 from .types import ENTITY_TYPES, RELATIONS
+
+_MISSING = object()
 
 UNKNOWN = "Unknown"  # label of a name whose type is not known yet
 REFERENCE = "Ref"  # label suffix of a pronoun standing for a name ("PersonRef" for "he")
@@ -136,6 +139,14 @@ class Lexicon:
     def pairs(self, name: str) -> dict[str, str]:
         """A word -> word table (empty when the language defines none)."""
         return self.tables.get(name, {})
+
+    def derived(self, key: tuple, compute: Callable[[], object]) -> object:
+        """``compute()``, remembered under ``key`` for this lexicon (a form derived from its
+        lists, or a per-word verdict read over and over)."""
+        found = self._memo.get(key, _MISSING)
+        if found is _MISSING:
+            found = self._memo[key] = compute()
+        return found
 
     def lowered(self, name: str) -> frozenset[str]:
         """A list's entries in lower case (computed once)."""

@@ -256,3 +256,17 @@ def test_a_second_institution_inside_a_name_is_another_name():
     assert _trim(doc, 1, 9, lexicon) == (1, 4)  # "Institut de chimie", not "... de la grande université Laval"
     plain = Doc(nlp.vocab, words=["l'", "Institut", "Pasteur", "de", "Lille"])
     assert _trim(plain, 1, 5, lexicon) == (1, 5)
+
+
+def test_a_title_compound_the_tagger_read_as_a_name_is_no_part_of_the_name_after_it():
+    # HanTa sometimes tags "Bautensprecherin" as a proper noun; the German name chunker must
+    # neither glue it to the party before the hyphen nor to the first name after it, so the
+    # surname the tagger took for a common noun ("Vogel") still joins the first name
+    from kg.mentions import NO_HINTS, _proper_noun_spans, load_gazetteer
+
+    words = ["Das", "kritisierte", "ÖVP", "-", "Verkehrssprecherin", "Anna", "Vogel", "am", "Montag", "."]
+    tags = ["PDS", "VVFIN", "NE", "$(", "NE", "NE", "NN", "APPRART", "NN", "$."]
+    doc = Doc(spacy.blank("de").vocab, words=words, spaces=[True, True, False, False, True, True, True, True, False, False],
+              tags=tags, sent_starts=[True] + [False] * 9)
+    spans = _proper_noun_spans(doc, load_rules("de").lexicon, load_gazetteer(), NO_HINTS, stts=True)
+    assert [doc[s.start:s.end].text for s in spans] == ["ÖVP", "Anna Vogel"]
