@@ -376,8 +376,9 @@ def _proper_noun_spans(doc, lexicon: Lexicon, gaz: Gazetteer, hints: TypeHints, 
         if k >= n:
             return False
         token = doc[k]
-        if stts and _title_compound(token.lower_, lexicon) and not hints.knows(token.text):
-            return False  # "SPÖ-Bautensprecherin Ruth Becher": the title is no part of a name
+        if stts and k + 1 < n and fold(doc[k + 1].text) in gaz.first_names \
+                and _title_compound(token.lower_, lexicon) and not hints.knows(token.text):
+            return False  # "SPÖ-Bautensprecherin Ruth Becher": a title before a name is none of it
         if _is_name_token(token, lexicon, gaz, hints, seen):
             return True
         if not stts or not token.text[:1].isupper() or token.is_punct:
