@@ -198,6 +198,7 @@ def annotate_entities(doc, lang: str, lexicon: Lexicon, hints: TypeHints = NO_HI
     elif use_ner:  # NER first; proper-noun chunks only where NER saw nothing
         spans = ner + [s for s in spans if not _overlaps(ner, s.start, s.end)]
     spans = _drop_title_compounds(doc, spans, lexicon, gaz)
+    spans = _split_titled_runs(doc, spans, lexicon, gaz)
     spans = _org_name_tails(doc, spans, lexicon)
     spans = _institution_compounds(doc, spans, lexicon, gaz)
     spans = _add_gazetteer_places(doc, spans, gaz)
@@ -559,6 +560,33 @@ def _drop_title_compounds(doc, spans: list[_Span], lexicon: Lexicon, gaz: Gazett
                     and any(word.endswith(t) and len(word) > len(t) + 1 for t in titles)):
                 span = _Span(span.start + 1, span.end, span.type, span.reason)
         out.append(span)
+    return out
+
+
+def _split_titled_runs(doc, spans: list[_Span], lexicon: Lexicon, gaz: Gazetteer) -> list[_Span]:
+    """After a job title, an employer and a person's full name that NER ran into one name
+    ("la PDG de | France Télévisions Delphine Ernotte") become two: the company up to the
+    first name, the person from it (a first name, then capitalised words to the end)."""
+    titles = frozenset(w.lower() for name in ("titles", "role_heads", "occupations") for w in lexicon.lists.get(name, ()))
+    linkers = lexicon.lowered("genitive_linkers")
+    heads = lexicon.lowered("institution_heads")  # "Institut Marie Curie" is one name
+    out = []
+    for span in spans:
+        start, end = span.start, span.end
+        before = doc[start - 1].lower_ if start > 0 else ""
+        titled = before in titles or before in linkers and start > 1 and doc[start - 2].lower_ in titles
+        cut = None
+        if titled and end - start >= 3 and span.type in ("Organization", UNKNOWN):
+            for k in range(start + 1, end - 1):
+                if fold(doc[k].text) in gaz.first_names and fold(doc[k - 1].text) not in gaz.first_names \
+                        and doc[k - 1].lower_ not in heads and doc[k - 1].is_alpha and doc[k - 1].whitespace_ \
+                        and all(t.text[:1].isupper() for t in doc[k:end]):
+                    cut = k
+                    break
+        if cut is None:
+            out.append(span)
+        else:
+            out += [_Span(start, cut, "Organization", span.reason), _Span(cut, end, "Person", span.reason + "+split")]
     return out
 
 

@@ -270,3 +270,20 @@ def test_a_title_compound_the_tagger_read_as_a_name_is_no_part_of_the_name_after
               tags=tags, sent_starts=[True] + [False] * 9)
     spans = _proper_noun_spans(doc, load_rules("de").lexicon, load_gazetteer(), NO_HINTS, stts=True)
     assert [doc[s.start:s.end].text for s in spans] == ["ÖVP", "Anna Vogel"]
+
+
+def test_an_employer_and_a_full_name_ner_ran_together_after_a_title_are_split():
+    # "la PDG de | Orbis Média Claire Dubois": NER took company and person for one name
+    from kg.mentions import _Span, _split_titled_runs, load_gazetteer
+
+    lexicon = load_rules("fr").lexicon
+    words = ["selon", "la", "PDG", "de", "Orbis", "Média", "Claire", "Dubois", ",", "rien", "."]
+    doc = Doc(spacy.blank("fr").vocab, words=words)
+    spans = _split_titled_runs(doc, [_Span(4, 8, "Organization", "ner:ORG")], lexicon, load_gazetteer())
+    assert [(doc[s.start:s.end].text, s.type) for s in spans] == [("Orbis Média", "Organization"),
+                                                                  ("Claire Dubois", "Person")]
+    # no title before it, or a name after an institution noun: left whole
+    untitled = Doc(spacy.blank("fr").vocab, words=["chez", "Orbis", "Média", "Claire", "Dubois"])
+    assert len(_split_titled_runs(untitled, [_Span(1, 5, "Organization", "ner:ORG")], lexicon, load_gazetteer())) == 1
+    institute = Doc(spacy.blank("fr").vocab, words=["directeur", "de", "Institut", "Marie", "Curie"])
+    assert len(_split_titled_runs(institute, [_Span(2, 5, "Organization", "ner:ORG")], lexicon, load_gazetteer())) == 1
