@@ -511,7 +511,10 @@ def _institution_compounds(doc, spans: list[_Span], lexicon: Lexicon, gaz: Gazet
         if not token.text[:1].isupper() or not word.endswith(suffixes) or not token.is_alpha and "-" not in word:
             continue
         suffix = next(x for x in suffixes if word.endswith(x))
-        if len(word) <= len(suffix) + 2 or _overlaps(spans, token.i, token.i + 1):
+        i = token.i
+        glued = i >= 2 and doc[i - 1].text == "-" and not doc[i - 1].whitespace_ and not doc[i - 2].whitespace_ \
+            and any(s.end == i - 1 for s in spans)  # "US-Botschaft": a name makes the bare head a compound
+        if len(word) <= len(suffix) + 2 and not glued or _overlaps(spans, token.i, token.i + 1):
             continue
         if token.i > 0 and doc[token.i - 1].lower_ in lexicon.lowered("indefinite_articles"):
             continue
