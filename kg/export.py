@@ -14,12 +14,13 @@ the tests loop over every entry.
   Gephi, yEd or Cytoscape; built with networkx from :func:`kg.viz.to_networkx`.
 - ``csv``: the facts table, one row per relation between two entities (see ``CSV_COLUMNS``).
 
-Large graphs: :func:`export_graph` (what ``kg export`` runs) writes Turtle and N-Triples with
-Oxigraph's serializer when the input is a store or more than ``LARGE_INPUT_BYTES`` of files
-(or when asked to), about 30 times faster than rdflib at a million triples and streaming
-from file to file. Those files hold the same graph but not the same bytes as
-:func:`write_graph`'s: statements in input (or store) order, numbers from a store in canonical
-form (0.7 for 0.700).
+Turtle and N-Triples are written by Oxigraph's serializer: :func:`write_graph` converts the
+rdflib graph and sorts the statements (the bytes depend on the graph only). Large graphs:
+:func:`export_graph` (what ``kg export`` runs) goes through Oxigraph alone when the input is a
+store or more than ``LARGE_INPUT_BYTES`` of files (or when asked to), streaming from file to
+file, about 30 times faster than rdflib parsing and writing at a million triples. Those files
+hold the same graph but not the same bytes as :func:`write_graph`'s: statements in input (or
+store) order, numbers from a store in canonical form (0.7 for 0.700).
 """
 
 from __future__ import annotations
