@@ -199,6 +199,7 @@ def annotate_entities(doc, lang: str, lexicon: Lexicon, hints: TypeHints = NO_HI
         spans = ner + [s for s in spans if not _overlaps(ner, s.start, s.end)]
     spans = _drop_title_compounds(doc, spans, lexicon, gaz)
     spans = _split_titled_runs(doc, spans, lexicon, gaz)
+    spans = _split_affiliations(doc, spans, lexicon, gaz)
     spans = _org_name_tails(doc, spans, lexicon)
     spans = _institution_compounds(doc, spans, lexicon, gaz)
     spans = _add_gazetteer_places(doc, spans, gaz)
@@ -590,6 +591,35 @@ def _split_titled_runs(doc, spans: list[_Span], lexicon: Lexicon, gaz: Gazetteer
             out.append(span)
         else:
             out += [_Span(start, cut, "Organization", span.reason), _Span(cut, end, "Person", span.reason + "+split")]
+    return out
+
+
+def _split_affiliations(doc, spans: list[_Span], lexicon: Lexicon, gaz: Gazetteer) -> list[_Span]:
+    """A person's full name and the employer NER ran into it after "de": "Jeanne Massa | de |
+    Habiteo" is a person of a company (of a place, when the gazetteer knows it). Not a particle
+    of the name itself: the linker must come
+    after a surname ("Apolline de Malherbe" keeps its "de"), and what follows it is one to three
+    capitalised words up to the end of the name."""
+    linkers = lexicon.lowered("genitive_linkers")
+    if not linkers:
+        return spans
+    out = []
+    for span in spans:
+        start, end = span.start, span.end
+        cut = None
+        if span.type == "Person" and end - start >= 4 and fold(doc[start].text) in gaz.first_names:
+            for k in range(start + 2, end - 1):
+                if doc[k].lower_ in linkers and fold(doc[k - 1].text) not in gaz.first_names \
+                        and doc[k - 1].text[:1].isupper() and end - k - 1 <= 3 \
+                        and all(t.text[:1].isupper() for t in doc[k + 1:end]):
+                    cut = k
+                    break
+        if cut is None:
+            out.append(span)
+        else:
+            other = doc[cut + 1:end].text
+            kind = "Place" if gaz.place(other) else "Organization"  # "Jean Roe de Lyon" is from Lyon
+            out += [_Span(start, cut, "Person", span.reason), _Span(cut + 1, end, kind, span.reason + "+affiliation")]
     return out
 
 

@@ -287,3 +287,21 @@ def test_an_employer_and_a_full_name_ner_ran_together_after_a_title_are_split():
     assert len(_split_titled_runs(untitled, [_Span(1, 5, "Organization", "ner:ORG")], lexicon, load_gazetteer())) == 1
     institute = Doc(spacy.blank("fr").vocab, words=["directeur", "de", "Institut", "Marie", "Curie"])
     assert len(_split_titled_runs(institute, [_Span(2, 5, "Organization", "ner:ORG")], lexicon, load_gazetteer())) == 1
+
+
+def test_a_full_name_and_the_employer_ner_ran_into_it_after_de_are_split():
+    from kg.mentions import _Span, _split_affiliations, load_gazetteer
+
+    lexicon, gaz = load_rules("fr").lexicon, load_gazetteer()
+    nlp = spacy.blank("fr")
+    doc = Doc(nlp.vocab, words=["selon", "Jeanne", "Roux", "de", "Orbis", "Labs", ","])
+    spans = _split_affiliations(doc, [_Span(1, 6, "Person", "ner:PER")], lexicon, gaz)
+    assert [(doc[s.start:s.end].text, s.type) for s in spans] == [("Jeanne Roux", "Person"),
+                                                                  ("Orbis Labs", "Organization")]
+    # a particle of the name itself stays: the linker right after the first name
+    particle = Doc(nlp.vocab, words=["selon", "Apolline", "de", "Malherbe", "Roux", ","])
+    assert len(_split_affiliations(particle, [_Span(1, 5, "Person", "ner:PER")], lexicon, gaz)) == 1
+    # a place the gazetteer knows is a place, not an employer
+    place = Doc(nlp.vocab, words=["selon", "Jeanne", "Roux", "de", "Marseille", ","])
+    spans = _split_affiliations(place, [_Span(1, 5, "Person", "ner:PER")], lexicon, gaz)
+    assert [s.type for s in spans] == ["Person", "Place"]
