@@ -74,28 +74,6 @@ def _sorted_lines(data: bytes) -> bytes:
     return b"".join(sorted(line for line in data.splitlines(keepends=True) if line.strip()))
 
 
-def _oxigraph_term(term: Node, cache: dict) -> Any:
-    import pyoxigraph
-
-    found = cache.get(term)
-    if found is None:
-        if isinstance(term, URIRef):
-            found = pyoxigraph.NamedNode(str(term))
-        elif isinstance(term, Literal):
-            if term.language:
-                found = pyoxigraph.Literal(str(term), language=term.language)
-            elif term.datatype is not None:
-                found = pyoxigraph.Literal(str(term), datatype=pyoxigraph.NamedNode(str(term.datatype)))
-            else:
-                found = pyoxigraph.Literal(str(term))
-        elif isinstance(term, BNode):
-            found = pyoxigraph.BlankNode(str(term))
-        else:  # a variable or formula: not RDF; rdflib's serializer reports it
-            raise ValueError(f"not an RDF term: {term!r}")
-        cache[term] = found
-    return found
-
-
 def _oxigraph_serialize(graph: Graph, rdf_format: str) -> bytes | None:
     """``graph`` written by Oxigraph's serializer, statements sorted (so the bytes depend on the
     graph only, not on store order), with the graph's prefixes; None when a term is one Oxigraph
@@ -103,16 +81,34 @@ def _oxigraph_serialize(graph: Graph, rdf_format: str) -> bytes | None:
     build's graph, the serial step that most limited ``--workers``."""
     import pyoxigraph
 
-    cache: dict = {}
+    cache: dict[Node, Any] = {}
+
+    def term(node: Node) -> Any:
+        found = cache.get(node)
+        if found is None:
+            if isinstance(node, URIRef):
+                found = pyoxigraph.NamedNode(str(node))
+            elif isinstance(node, Literal):
+                if node.language:
+                    found = pyoxigraph.Literal(str(node), language=node.language)
+                elif node.datatype is not None:
+                    found = pyoxigraph.Literal(str(node), datatype=pyoxigraph.NamedNode(str(node.datatype)))
+                else:
+                    found = pyoxigraph.Literal(str(node))
+            elif isinstance(node, BNode):
+                found = pyoxigraph.BlankNode(str(node))
+            else:  # a variable or formula: not RDF; rdflib's serializer reports it
+                raise ValueError(f"not an RDF term: {node!r}")
+            cache[node] = found
+        return found
+
     try:
-        triples = [pyoxigraph.Triple(_oxigraph_term(s, cache), _oxigraph_term(p, cache),
-                                     _oxigraph_term(o, cache)) for s, p, o in graph]
+        triples = [pyoxigraph.Triple(term(s), term(p), term(o)) for s, p, o in graph]
     except ValueError:
         return None
     triples.sort(key=str)  # N-Triples form: subjects together, then predicates
     prefixes = {prefix: str(ns) for prefix, ns in graph.namespaces() if prefix and prefix != "xml"}
-    fmt = getattr(pyoxigraph.RdfFormat, rdf_format)
-    return pyoxigraph.serialize(triples, format=fmt, prefixes=prefixes) or b""
+    return pyoxigraph.serialize(triples, format=getattr(pyoxigraph.RdfFormat, rdf_format), prefixes=prefixes) or b""
 
 
 def _serialize_turtle(graph: Graph) -> bytes:

@@ -198,8 +198,7 @@ def annotate_entities(doc, lang: str, lexicon: Lexicon, hints: TypeHints = NO_HI
     elif use_ner:  # NER first; proper-noun chunks only where NER saw nothing
         spans = ner + [s for s in spans if not _overlaps(ner, s.start, s.end)]
     spans = _drop_title_compounds(doc, spans, lexicon, gaz)
-    spans = _split_titled_runs(doc, spans, lexicon, gaz)
-    spans = _split_affiliations(doc, spans, lexicon, gaz)
+    spans = _split_run_together(doc, spans, lexicon, gaz)
     spans = _org_name_tails(doc, spans, lexicon)
     spans = _institution_compounds(doc, spans, lexicon, gaz)
     spans = _add_gazetteer_places(doc, spans, gaz)
@@ -567,60 +566,52 @@ def _drop_title_compounds(doc, spans: list[_Span], lexicon: Lexicon, gaz: Gazett
     return out
 
 
-def _split_titled_runs(doc, spans: list[_Span], lexicon: Lexicon, gaz: Gazetteer) -> list[_Span]:
-    """After a job title, an employer and a person's full name that NER ran into one name
-    ("la PDG de | France Télévisions Delphine Ernotte") become two: the company up to the
-    first name, the person from it (a first name, then capitalised words to the end)."""
-    titles = frozenset(w.lower() for name in ("titles", "role_heads", "occupations") for w in lexicon.lists.get(name, ()))
-    linkers = lexicon.lowered("genitive_linkers")
-    heads = lexicon.lowered("institution_heads")  # "Institut Marie Curie" is one name
-    out = []
+def _split_run_together(doc, spans: list[_Span], lexicon: Lexicon, gaz: Gazetteer) -> list[_Span]:
+    """Names NER ran together become two: an employer and a full name after a job title
+    (:func:`_titled_run`), a full name and its employer after "de" (:func:`_affiliation`)."""
+    titles = lexicon.derived(("split_titles",), lambda: frozenset(
+        w.lower() for name in ("titles", "role_heads", "occupations") for w in lexicon.lists.get(name, ())))
+    out: list[_Span] = []
     for span in spans:
-        start, end = span.start, span.end
-        before = doc[start - 1].lower_ if start > 0 else ""
-        titled = before in titles or before in linkers and start > 1 and doc[start - 2].lower_ in titles
-        cut = None
-        if titled and end - start >= 3 and span.type in ("Organization", UNKNOWN):
-            for k in range(start + 1, end - 1):
-                if fold(doc[k].text) in gaz.first_names and fold(doc[k - 1].text) not in gaz.first_names \
-                        and doc[k - 1].lower_ not in heads and doc[k - 1].is_alpha and doc[k - 1].whitespace_ \
-                        and all(t.text[:1].isupper() for t in doc[k:end]):
-                    cut = k
-                    break
-        if cut is None:
-            out.append(span)
-        else:
-            out += [_Span(start, cut, "Organization", span.reason), _Span(cut, end, "Person", span.reason + "+split")]
+        out += _titled_run(doc, span, lexicon, gaz, titles) or _affiliation(doc, span, lexicon, gaz) or [span]
     return out
 
 
-def _split_affiliations(doc, spans: list[_Span], lexicon: Lexicon, gaz: Gazetteer) -> list[_Span]:
-    """A person's full name and the employer NER ran into it after "de": "Jeanne Massa | de |
-    Habiteo" is a person of a company (of a place, when the gazetteer knows it). Not a particle
-    of the name itself: the linker must come
-    after a surname ("Apolline de Malherbe" keeps its "de"), and what follows it is one to three
-    capitalised words up to the end of the name."""
+def _titled_run(doc, span: _Span, lexicon: Lexicon, gaz: Gazetteer, titles: frozenset[str]) -> list[_Span] | None:
+    """"la PDG de | France Télévisions Delphine Ernotte": after a job title, the company up to the
+    first name, the person from it (a first name, then capitalised words to the end); not inside
+    an institution's name ("Institut Marie Curie") nor a hyphenated first name."""
+    start, end = span.start, span.end
+    if end - start < 3 or span.type not in ("Organization", UNKNOWN):
+        return None
     linkers = lexicon.lowered("genitive_linkers")
-    if not linkers:
-        return spans
-    out = []
-    for span in spans:
-        start, end = span.start, span.end
-        cut = None
-        if span.type == "Person" and end - start >= 4 and fold(doc[start].text) in gaz.first_names:
-            for k in range(start + 2, end - 1):
-                if doc[k].lower_ in linkers and fold(doc[k - 1].text) not in gaz.first_names \
-                        and doc[k - 1].text[:1].isupper() and end - k - 1 <= 3 \
-                        and all(t.text[:1].isupper() for t in doc[k + 1:end]):
-                    cut = k
-                    break
-        if cut is None:
-            out.append(span)
-        else:
-            other = doc[cut + 1:end].text
-            kind = "Place" if gaz.place(other) else "Organization"  # "Jean Roe de Lyon" is from Lyon
-            out += [_Span(start, cut, "Person", span.reason), _Span(cut + 1, end, kind, span.reason + "+affiliation")]
-    return out
+    before = doc[start - 1].lower_ if start > 0 else ""
+    if not (before in titles or before in linkers and start > 1 and doc[start - 2].lower_ in titles):
+        return None
+    heads = lexicon.lowered("institution_heads")
+    for k in range(start + 1, end - 1):
+        if fold(doc[k].text) in gaz.first_names and fold(doc[k - 1].text) not in gaz.first_names \
+                and doc[k - 1].lower_ not in heads and doc[k - 1].is_alpha and doc[k - 1].whitespace_ \
+                and all(t.text[:1].isupper() for t in doc[k:end]):
+            return [_Span(start, k, "Organization", span.reason), _Span(k, end, "Person", span.reason + "+split")]
+    return None
+
+
+def _affiliation(doc, span: _Span, lexicon: Lexicon, gaz: Gazetteer) -> list[_Span] | None:
+    """"Jeanne Massa | de | Habiteo": a person of a company (of a place, when the gazetteer knows
+    it). Not a particle of the name itself: the linker comes after a surname ("Apolline de
+    Malherbe" keeps its "de"), then one to three capitalised words to the end of the name."""
+    start, end = span.start, span.end
+    linkers = lexicon.lowered("genitive_linkers")
+    if not linkers or span.type != "Person" or end - start < 4 or fold(doc[start].text) not in gaz.first_names:
+        return None
+    for k in range(start + 2, end - 1):
+        if doc[k].lower_ in linkers and fold(doc[k - 1].text) not in gaz.first_names \
+                and doc[k - 1].text[:1].isupper() and end - k - 1 <= 3 \
+                and all(t.text[:1].isupper() for t in doc[k + 1:end]):
+            kind = "Place" if gaz.place(doc[k + 1:end].text) else "Organization"  # "Jean Roe de Lyon"
+            return [_Span(start, k, "Person", span.reason), _Span(k + 1, end, kind, span.reason + "+affiliation")]
+    return None
 
 
 def _institution_names(doc, spans: list[_Span], lexicon: Lexicon) -> list[_Span]:

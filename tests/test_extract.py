@@ -274,34 +274,34 @@ def test_a_title_compound_the_tagger_read_as_a_name_is_no_part_of_the_name_after
 
 def test_an_employer_and_a_full_name_ner_ran_together_after_a_title_are_split():
     # "la PDG de | Orbis Média Claire Dubois": NER took company and person for one name
-    from kg.mentions import _Span, _split_titled_runs, load_gazetteer
+    from kg.mentions import _Span, _split_run_together, load_gazetteer
 
     lexicon = load_rules("fr").lexicon
     words = ["selon", "la", "PDG", "de", "Orbis", "Média", "Claire", "Dubois", ",", "rien", "."]
     doc = Doc(spacy.blank("fr").vocab, words=words)
-    spans = _split_titled_runs(doc, [_Span(4, 8, "Organization", "ner:ORG")], lexicon, load_gazetteer())
+    spans = _split_run_together(doc, [_Span(4, 8, "Organization", "ner:ORG")], lexicon, load_gazetteer())
     assert [(doc[s.start:s.end].text, s.type) for s in spans] == [("Orbis Média", "Organization"),
                                                                   ("Claire Dubois", "Person")]
     # no title before it, or a name after an institution noun: left whole
     untitled = Doc(spacy.blank("fr").vocab, words=["chez", "Orbis", "Média", "Claire", "Dubois"])
-    assert len(_split_titled_runs(untitled, [_Span(1, 5, "Organization", "ner:ORG")], lexicon, load_gazetteer())) == 1
+    assert len(_split_run_together(untitled, [_Span(1, 5, "Organization", "ner:ORG")], lexicon, load_gazetteer())) == 1
     institute = Doc(spacy.blank("fr").vocab, words=["directeur", "de", "Institut", "Marie", "Curie"])
-    assert len(_split_titled_runs(institute, [_Span(2, 5, "Organization", "ner:ORG")], lexicon, load_gazetteer())) == 1
+    assert len(_split_run_together(institute, [_Span(2, 5, "Organization", "ner:ORG")], lexicon, load_gazetteer())) == 1
 
 
 def test_a_full_name_and_the_employer_ner_ran_into_it_after_de_are_split():
-    from kg.mentions import _Span, _split_affiliations, load_gazetteer
+    from kg.mentions import _Span, _split_run_together, load_gazetteer
 
     lexicon, gaz = load_rules("fr").lexicon, load_gazetteer()
     nlp = spacy.blank("fr")
     doc = Doc(nlp.vocab, words=["selon", "Jeanne", "Roux", "de", "Orbis", "Labs", ","])
-    spans = _split_affiliations(doc, [_Span(1, 6, "Person", "ner:PER")], lexicon, gaz)
+    spans = _split_run_together(doc, [_Span(1, 6, "Person", "ner:PER")], lexicon, gaz)
     assert [(doc[s.start:s.end].text, s.type) for s in spans] == [("Jeanne Roux", "Person"),
                                                                   ("Orbis Labs", "Organization")]
     # a particle of the name itself stays: the linker right after the first name
     particle = Doc(nlp.vocab, words=["selon", "Apolline", "de", "Malherbe", "Roux", ","])
-    assert len(_split_affiliations(particle, [_Span(1, 5, "Person", "ner:PER")], lexicon, gaz)) == 1
+    assert len(_split_run_together(particle, [_Span(1, 5, "Person", "ner:PER")], lexicon, gaz)) == 1
     # a place the gazetteer knows is a place, not an employer
     place = Doc(nlp.vocab, words=["selon", "Jeanne", "Roux", "de", "Marseille", ","])
-    spans = _split_affiliations(place, [_Span(1, 5, "Person", "ner:PER")], lexicon, gaz)
+    spans = _split_run_together(place, [_Span(1, 5, "Person", "ner:PER")], lexicon, gaz)
     assert [s.type for s in spans] == ["Person", "Place"]
