@@ -30,11 +30,13 @@ _ANY = re.compile("[" + re.escape(_CHANGED + _DROPPED) + "]")
 # breaks leave this about five times per French article in the corpus, and the tokenizer then
 # reads "limitées.Amazon" as one word (no sentence end, no name). A space goes in after the
 # full stop when a lower-case letter, digit, closing bracket or quote comes before it and an
-# upper-case letter after ("U.S.A" and "M.Dupont" keep theirs: an upper-case letter before).
+# upper-case letter after, or an opening quote and an upper-case letter ('... Xiufeng Yang."Nous
+# voulions': a quotation glued on is as common as a sentence). "U.S.A" and "M.Dupont" keep
+# theirs: an upper-case letter before.
 # The same feeds glue their inter-titles ("... du Bénin.- Second rang -C'est"): a space goes in
 # after such a full stop and after the dash that closes the title, else "Bénin.-" is one word
 # and the name ends in ".-".
-_GLUED = re.compile(r"(?<=[a-zß-ÿ0-9)\]\"»%'’”])[.!?](?=[A-ZÀ-Þ][a-zß-ÿ]|-\s)|(?<=\s)-(?=[A-ZÀ-Þ][a-zß-ÿ'’])")
+_GLUED = re.compile(r"(?<=[a-zß-ÿ0-9)\]\"»%'’”])[.!?](?=[\"“„«‘']?[A-ZÀ-Þ][a-zß-ÿ]|-\s)|(?<=\s)-(?=[A-ZÀ-Þ][a-zß-ÿ'’])")
 
 
 def normalise(text: str) -> tuple[str, list[int] | None]:
