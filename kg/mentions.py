@@ -707,7 +707,8 @@ def _type_span(doc, span: _Span, lang: str, lexicon: Lexicon, gaz: Gazetteer, hi
             span.type, span.reason = known, "known"
         elif span.type in ("Organization", "Place") and person_like and not known:
             span.type, span.reason = "Person", "first-name"  # "Simon Champion" is no place
-        elif span.type == "Person" and len(tokens) > 1 and first not in gaz.first_names and not known:
+        elif span.type == "Person" and len(tokens) > 1 and first not in gaz.first_names and not known \
+                and not ("Person" in lexicon["trusted_ner_labels"] and _name_shaped(tokens, gaz, lexicon)):
             span.type, span.reason = UNKNOWN, "ner:person-without-first-name"
         elif span.type == "Person" and len(tokens) == 1:
             # a lone word is a person only as the surname of a full name (checked later):
@@ -851,6 +852,23 @@ def _is_org_cue(word: str, lexicon: Lexicon, lang: str) -> bool:
 def _compound_cues(cues: frozenset[str]) -> tuple[str, ...]:
     """The cue words long enough to end a German compound ("-firma", "-hersteller")."""
     return tuple(sorted(cue for cue in cues if len(cue) >= 5))
+
+
+def _name_shaped(tokens, gaz: Gazetteer, lexicon: Lexicon) -> bool:
+    """A name NER read as a person although its first name is in no list ("Kingsley Coman",
+    "Takis Candilis"), kept a person where the language's NER is trusted on persons: two to four capitalised words, none of them an organisation word, the
+    first no place ("Blake Irving" is a person, "Berlin Mitte" no)."""
+    if not 2 <= len(tokens) <= 4:
+        return False
+    heads = _folded(lexicon, "org_compound_heads")
+    for t in tokens:
+        if t.text == "-":
+            continue
+        if not (t.text[:1].isupper() and not t.text.isupper() and t.text.replace("-", "").isalpha()):
+            return False
+        if fold(t.text) in heads:
+            return False
+    return not gaz.place(tokens[0].text)
 
 
 def _looks_like_person(tokens, gaz: Gazetteer) -> bool:

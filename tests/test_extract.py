@@ -305,3 +305,23 @@ def test_a_full_name_and_the_employer_ner_ran_into_it_after_de_are_split():
     place = Doc(nlp.vocab, words=["selon", "Jeanne", "Roux", "de", "Marseille", ","])
     spans = _split_run_together(place, [_Span(1, 5, "Person", "ner:PER")], lexicon, gaz)
     assert [s.type for s in spans] == ["Person", "Place"]
+
+
+def test_ner_persons_without_a_listed_first_name_stay_persons_only_where_the_language_trusts_ner():
+    # "Kingsley Coman": NER's person with a first name no list has is kept a person in French
+    # and German (trusted_ner_labels); English NER calls studios and papers persons, so English
+    # still asks for a known first name. A place as first word or an organisation word is no name.
+    from kg.mentions import _name_shaped, load_gazetteer
+
+    gaz = load_gazetteer()
+    fr = load_rules("fr").lexicon
+    assert "Person" in fr["trusted_ner_labels"] and "Person" in load_rules("de").lexicon["trusted_ner_labels"]
+    assert "Person" not in load_rules("en").lexicon["trusted_ner_labels"]
+    doc = Doc(spacy.blank("fr").vocab, words=["Kingsley", "Coman", "et", "Paris", "Dakar", "et", "JOHN", "DOE"])
+    assert _name_shaped(doc[0:2], gaz, fr)
+    assert not _name_shaped(doc[3:5], gaz, fr)  # a place first
+    assert not _name_shaped(doc[6:8], gaz, fr)  # capitals only: an acronym, no name
+    assert not _name_shaped(doc[0:1], gaz, fr)  # one word
+    de = load_rules("de").lexicon
+    holding = Doc(spacy.blank("de").vocab, words=["Kolbe", "Konzern"])
+    assert not _name_shaped(holding[0:2], gaz, de)  # an organisation word
