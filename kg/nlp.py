@@ -170,6 +170,11 @@ def _ensure_newline_component() -> None:
                 token.is_sent_start = False  # inside a word: "plate-forme", "d’Amazon"
             elif previous.text[:1].isupper() and token.text[:1].isupper() and previous.is_alpha:
                 token.is_sent_start = False  # inside a name: "Hugo Marchand"
+            elif previous.is_alpha or previous.like_num or previous.text == ",":
+                # no sentence ends on a word or a comma: the French parser otherwise cuts one
+                # sentence in ten, after a name that opens it ("Laurent Guimier | , passé par")
+                # or before one ("le laboratoire allemand | BioNTech")
+                token.is_sent_start = False
         return doc
 
 

@@ -44,6 +44,14 @@ def test_nlp_no_sentence_starts_inside_a_name_or_word(settings):
         "Hugo Marchand travaille chez Criteo.", "Alibaba développe sa plate-forme de commerce, AliExpress."]
 
 
+def test_nlp_no_sentence_ends_on_a_word_or_a_comma(settings):
+    # the French parser alone cuts this after the name: "Laurent Guimier" | ", passé par ..."
+    pipeline = load_pipeline("fr", settings.models)
+    text = "Laurent Guimier, passé par Atos, dirige désormais la filiale. Elle recrute."
+    assert [s.text for s in pipeline(text).sents] == [
+        "Laurent Guimier, passé par Atos, dirige désormais la filiale.", "Elle recrute."]
+
+
 def test_nlp_ex_prefix_is_split_from_a_company(settings):
     pipeline = load_pipeline("fr", settings.models)
     assert [t.text for t in pipeline.nlp.make_doc("Ex-Spotify, Claire")][:2] == ["Ex-", "Spotify"]
