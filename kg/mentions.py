@@ -201,6 +201,7 @@ def annotate_entities(doc, lang: str, lexicon: Lexicon, hints: TypeHints = NO_HI
     spans = _split_run_together(doc, spans, lexicon, gaz)
     spans = _org_name_tails(doc, spans, lexicon)
     spans = _institution_compounds(doc, spans, lexicon, gaz)
+    spans = _title_compound_employers(doc, spans, lexicon, gaz)
     spans = _add_gazetteer_places(doc, spans, gaz)
     spans = _add_known_names(doc, spans, hints)
     spans = _institution_names(doc, spans, lexicon)
@@ -531,6 +532,39 @@ def _institution_compounds(doc, spans: list[_Span], lexicon: Lexicon, gaz: Gazet
             spans = [s for s in spans if s is not before]
         added.append(_Span(start, end, "Organization", "institution-compound"))
     return sorted(spans + added, key=lambda s: s.start)
+
+
+def _title_compound_employers(doc, spans: list[_Span], lexicon: Lexicon, gaz: Gazetteer) -> list[_Span]:
+    """The name glued before a job title is the employer, whole: "Constantia-Flexibles-Chef",
+    "GPA-djp-Chef", "IG-Metall-Vorsitzende" (German; the tokenizer splits the compound at its
+    hyphens and NER often keeps the first piece only). Only where a name was found among the
+    pieces, so "Konzern-Chef" makes no company; "Ex-" is no part of it; a place is none."""
+    if "title_heads" not in lexicon.lists:
+        return spans
+    prefixes = lexicon.lowered("glued_former_prefixes")
+    added, dropped = [], set()
+
+    def glued(k: int) -> bool:  # doc[k] is a hyphen between two pieces of one word
+        return doc[k].text == "-" and not doc[k].whitespace_ and not doc[k - 1].whitespace_
+
+    for token in doc[2:]:
+        i = token.i
+        if not glued(i - 1) or not _title_compound(token.lower_, lexicon):
+            continue
+        start, end = i - 2, i - 1
+        while start >= 2 and glued(start - 1):
+            start -= 2
+        if doc[start].lower_ in prefixes and start + 2 < end:
+            start += 2
+        inside = [s for s in spans if s.start < end and start < s.end]
+        if not inside or any(s.start < start or s.end > end for s in inside) or end - start == 1 \
+                or any(s.start == start and s.end == end for s in inside) or gaz.place(doc[start:end].text):
+            continue
+        dropped.update(id(s) for s in inside)
+        added.append(_Span(start, end, "Organization", "title-compound"))
+    if not added:
+        return spans
+    return sorted([s for s in spans if id(s) not in dropped] + added, key=lambda s: s.start)
 
 
 def _org_name_tails(doc, spans: list[_Span], lexicon: Lexicon) -> list[_Span]:

@@ -325,3 +325,21 @@ def test_ner_persons_without_a_listed_first_name_stay_persons_only_where_the_lan
     de = load_rules("de").lexicon
     holding = Doc(spacy.blank("de").vocab, words=["Kolbe", "Konzern"])
     assert not _name_shaped(holding[0:2], gaz, de)  # an organisation word
+
+
+def test_the_name_glued_before_a_german_job_title_is_the_employer_whole():
+    # "GPA-djp-Chef Wolfgang Katzian": the tokenizer splits the compound at its hyphens and NER
+    # kept "GPA" only; the whole name before the title is the employer. No name among the
+    # pieces ("Konzern-Chef"), no new name.
+    from kg.mentions import _Span, _title_compound_employers, load_gazetteer
+
+    lexicon = load_rules("de").lexicon
+    vocab = spacy.blank("de").vocab
+    words = ["Das", "sagte", "GPA", "-", "djp", "-", "Chef", "Wolfgang", "Katzian", "und", "Konzern", "-", "Chef", "Max", "Roe"]
+    spaces = [True, True, False, False, False, False, True, True, True, True, False, False, True, True, False]
+    doc = Doc(vocab, words=words, spaces=spaces)
+    spans = [_Span(2, 3, "Organization", "ner"), _Span(7, 9, "Person", "ner"), _Span(13, 15, "Person", "ner")]
+    out = _title_compound_employers(doc, spans, lexicon, load_gazetteer())
+    assert [(doc[s.start:s.end].text, s.type) for s in out] == [
+        ("GPA-djp", "Organization"), ("Wolfgang Katzian", "Person"), ("Max Roe", "Person")]
+    assert _title_compound_employers(doc, spans, load_rules("en").lexicon, load_gazetteer()) == spans
