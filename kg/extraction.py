@@ -254,11 +254,23 @@ def _modifier(token, lexicon: Lexicon) -> bool:
     )
 
 
+def _predicate_nominal(token, lexicon: Lexicon) -> bool:
+    """Is the company named after a copula ("veut être Amazon", "to become the Amazon of"),
+    so it is what another is likened to, not the subject a rule's gap skips back to?"""
+    k = token.i - 1
+    if k >= 0 and token.doc[k].pos_ == "DET":
+        k -= 1
+    return k >= 0 and token.doc[k].lower_ in lexicon.lowered("copulas")
+
+
 def _triples(view: ArticleView, claim: Scored, label, lexicon: Lexicon) -> Iterator[Triple]:
     doc = view.doc
     subject, obj = doc[claim.subject], doc[claim.object]
     if claim.relation != "parent_of" and (_modifier(subject, lexicon) or _modifier(obj, lexicon)):
         return
+    if claim.relation in ("located_in", "hires_in") and not claim.source.endswith(".learned") \
+            and _predicate_nominal(subject, lexicon):
+        return  # "TikTok veut être Amazon, prévoit des centres aux États-Unis": TikTok's sites
     sent = subject.sent
     if _negated(sent, claim.first, claim.last, lexicon, after=claim.verb_cue):
         return

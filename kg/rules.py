@@ -88,6 +88,7 @@ OPTIONAL_LISTS = (
     "occupations",  # "analyste", "economist", "-chef": after "Name," they type a person
     "tenure_verbs",  # "diriger", "run": told in a past that is over, the post was held before
     "past_auxiliaries",  # "avoir": with a past participle, a finished past ("a dirigé"); not English "have"
+    "copulas",  # "être", "become": a company named right after one is a predicate, not a subject
     "trusted_ner_labels",  # "Person": NER's label kept on a name of capitalised words with no known first name
 )
 # Word -> word tables the engine reads when present.

@@ -343,3 +343,16 @@ def test_the_name_glued_before_a_german_job_title_is_the_employer_whole():
     assert [(doc[s.start:s.end].text, s.type) for s in out] == [
         ("GPA-djp", "Organization"), ("Wolfgang Katzian", "Person"), ("Max Roe", "Person")]
     assert _title_compound_employers(doc, spans, load_rules("en").lexicon, load_gazetteer()) == spans
+
+
+def test_a_company_right_after_a_copula_is_no_subject_for_sites():
+    # "TikTok veut être Amazon, prévoit des centres aux États-Unis": a rule's gap skipping back
+    # from "centres" may reach Amazon, which is only what TikTok is likened to
+    from kg.extraction import _predicate_nominal
+
+    lexicon = load_rules("fr").lexicon
+    doc = Doc(spacy.blank("fr").vocab, words=["TikTok", "veut", "être", "Amazon", "et", "devenir", "le", "Google", "de", "Meta"])
+    for token in doc:
+        token.pos_ = "DET" if token.text == "le" else "PROPN"
+    assert _predicate_nominal(doc[3], lexicon) and _predicate_nominal(doc[7], lexicon)
+    assert not _predicate_nominal(doc[0], lexicon) and not _predicate_nominal(doc[9], lexicon)
