@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from kg.typography import normalise
 
 
@@ -38,21 +40,17 @@ def test_typography_glued_sentences_get_a_space_mapped_back() -> None:
     assert text[index[0]:index[first]] == "Les ventes sont limitées."
 
 
-def test_typography_glued_quotation_gets_a_space() -> None:
+@pytest.mark.parametrize("text,plain_text,word", [
     # a quotation glued to the sentence before it: the name before the full stop must end there
-    text = 'souligne Anne Roux, chercheuse à Lyon."Nous verrons», dit-elle.«Rien" et M."Dupont".'
-    plain, index = normalise(text)
-    assert plain == 'souligne Anne Roux, chercheuse à Lyon. "Nous verrons», dit-elle. «Rien" et M."Dupont".'
-    assert index is not None and len(index) == len(plain) + 1
-    start = plain.index('"Nous')
-    assert text[index[start]:index[start + 5]] == '"Nous'
-
-
-def test_typography_glued_inter_titles_are_set_apart() -> None:
+    ('souligne Anne Roux, chercheuse à Lyon."Nous verrons», dit-elle.«Rien" et M."Dupont".',
+     'souligne Anne Roux, chercheuse à Lyon. "Nous verrons», dit-elle. «Rien" et M."Dupont".', '"Nous'),
     # "... du Bénin.- Un titre -C'est": the name would end in ".-", the next sentence in "-C'est"
-    text = "Elle dirige l'Union des artistes du Togo.- Un titre -C'est dit. Le 3-D et Jean-Pierre - Lyon."
+    ("Elle dirige l'Union des artistes du Togo.- Un titre -C'est dit. Le 3-D et Jean-Pierre - Lyon.",
+     "Elle dirige l'Union des artistes du Togo. - Un titre - C'est dit. Le 3-D et Jean-Pierre - Lyon.", "C'est"),
+])
+def test_typography_glued_quotations_and_inter_titles_are_set_apart(text, plain_text, word) -> None:
     plain, index = normalise(text)
-    assert plain == "Elle dirige l'Union des artistes du Togo. - Un titre - C'est dit. Le 3-D et Jean-Pierre - Lyon."
+    assert plain == plain_text
     assert index is not None and len(index) == len(plain) + 1
-    start = plain.index("C'est")
-    assert text[index[start]:index[start + 5]] == "C'est"
+    start = plain.index(word)
+    assert text[index[start]:index[start + len(word)]] == word
