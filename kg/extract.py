@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from .extraction import Scored
+from .mentions import glued_hyphen
 from .rules import Rule, RuleSet
 
 
@@ -322,8 +323,7 @@ def _role_text(tokens: list) -> str:
         return ""
     doc = tokens[0].doc
     lo, hi = min(t.i for t in tokens), max(t.i for t in tokens) + 1
-    while lo >= 2 and doc[lo - 1].text == "-" and not doc[lo - 1].whitespace_ and not doc[lo - 2].whitespace_ \
-            and not doc[lo - 2].ent_type_:
+    while lo >= 2 and glued_hyphen(doc, lo - 1) and not doc[lo - 2].ent_type_:
         lo -= 2
     return doc[lo:hi].text
 

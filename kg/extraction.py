@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from .mentions import load_gazetteer
+from .mentions import glued_hyphen, load_gazetteer
 from .names import fold
 from .rules import UNKNOWN, Lexicon, base_type
 from .types import RELATIONS, Article, Mention, Triple
@@ -382,7 +382,7 @@ def _marked_former(token, lexicon: Lexicon) -> bool:
     doc = token.doc
     former = _former_words(lexicon)
     i = token.i
-    if i >= 2 and doc[i - 1].text == "-" and not doc[i - 1].whitespace_ and not doc[i - 2].whitespace_:
+    if i >= 2 and glued_hyphen(doc, i - 1):
         return doc[i - 2].lower_ in former  # glued: Ex-SAP
     return i >= 1 and doc[i - 1].lower_.rstrip("-") in former
 

@@ -71,6 +71,12 @@ class Gazetteer:
 _PIECE = re.compile(r"[^\W_]+")
 
 
+def glued_hyphen(doc, k: int) -> bool:
+    """Is ``doc[k]`` a hyphen inside one word ("Tiktok-Mutter", "GPA-djp-Chef"), no space on
+    either side? The tokenizers split such compounds at their hyphens."""
+    return 1 <= k < len(doc) and doc[k].text == "-" and not doc[k - 1].whitespace_ and not doc[k].whitespace_
+
+
 def _first_piece(folded: str) -> str:
     found = _PIECE.search(folded)
     return found.group(0) if found else folded
@@ -400,9 +406,6 @@ def _proper_noun_spans(doc, lexicon: Lexicon, gaz: Gazetteer, hints: TypeHints, 
             return True  # German capitalises nouns and names only
         return token.tag_.startswith("NN") and _previous_word(doc, k, _folded(lexicon, "cue_compounds")) in org_cues
 
-    def glued_hyphen(k: int) -> bool:
-        return doc[k].text == "-" and not doc[k - 1].whitespace_ and not doc[k].whitespace_
-
     out: list[_Span] = []
     i, n = 0, len(doc)
     while i < n:
@@ -422,7 +425,7 @@ def _proper_noun_spans(doc, lexicon: Lexicon, gaz: Gazetteer, hints: TypeHints, 
             elif j == i + 1 and fold(token.text) in gaz.first_names and nxt.text[:1].isupper() \
                     and not nxt.is_punct and fold(nxt.text) not in _folded(lexicon, "titles"):
                 j += 1  # "Benedikt Ruhland": the surname the tagger took for a noun
-            elif glued_hyphen(j) and name_like(j + 1):
+            elif glued_hyphen(doc, j) and name_like(j + 1):
                 j += 2
             elif nxt.lower_ in particles and name_like(j + 1) and fold(token.text) in gaz.first_names:
                 j += 2
@@ -513,8 +516,8 @@ def _institution_compounds(doc, spans: list[_Span], lexicon: Lexicon, gaz: Gazet
             continue
         suffix = next(x for x in suffixes if word.endswith(x))
         i = token.i
-        glued = i >= 2 and doc[i - 1].text == "-" and not doc[i - 1].whitespace_ and not doc[i - 2].whitespace_ \
-            and any(s.end == i - 1 for s in spans)  # "US-Botschaft": a name makes the bare head a compound
+        # "US-Botschaft": a name glued to it makes the bare head a compound
+        glued = i >= 2 and glued_hyphen(doc, i - 1) and any(s.end == i - 1 for s in spans)
         if len(word) <= len(suffix) + 2 and not glued or _overlaps(spans, token.i, token.i + 1):
             continue
         if token.i > 0 and doc[token.i - 1].lower_ in lexicon.lowered("indefinite_articles"):
@@ -527,7 +530,7 @@ def _institution_compounds(doc, spans: list[_Span], lexicon: Lexicon, gaz: Gazet
         elif after is not None or end < len(doc) and doc[end].tag_ == "NE":
             continue  # "der Mediaagentur Mindshare": the noun introduces a name
         before = next((s for s in spans if s.end == start - 1), None)
-        if before is not None and doc[start - 1].text == "-" and not doc[start - 1].whitespace_ and not doc[start - 2].whitespace_:
+        if before is not None and glued_hyphen(doc, start - 1):
             start = before.start  # "Flick-Privatstiftung"
             spans = [s for s in spans if s is not before]
         added.append(_Span(start, end, "Organization", "institution-compound"))
@@ -543,16 +546,12 @@ def _title_compound_employers(doc, spans: list[_Span], lexicon: Lexicon, gaz: Ga
         return spans
     prefixes = lexicon.lowered("glued_former_prefixes")
     added, dropped = [], set()
-
-    def glued(k: int) -> bool:  # doc[k] is a hyphen between two pieces of one word
-        return doc[k].text == "-" and not doc[k].whitespace_ and not doc[k - 1].whitespace_
-
     for token in doc[2:]:
         i = token.i
-        if not glued(i - 1) or not _title_compound(token.lower_, lexicon):
+        if not glued_hyphen(doc, i - 1) or not _title_compound(token.lower_, lexicon):
             continue
         start, end = i - 2, i - 1
-        while start >= 2 and glued(start - 1):
+        while start >= 2 and glued_hyphen(doc, start - 1):
             start -= 2
         if doc[start].lower_ in prefixes and start + 2 < end:
             start += 2
@@ -890,8 +889,9 @@ def _compound_cues(cues: frozenset[str]) -> tuple[str, ...]:
 
 def _name_shaped(tokens, gaz: Gazetteer, lexicon: Lexicon) -> bool:
     """A name NER read as a person although its first name is in no list ("Kingsley Coman",
-    "Takis Candilis"), kept a person where the language's NER is trusted on persons: two to four capitalised words, none of them an organisation word, the
-    first no place ("Blake Irving" is a person, "Berlin Mitte" no)."""
+    "Takis Candilis"), kept a person where the language's NER is trusted on persons: two to
+    four capitalised words, none of them an organisation word, the first no place ("Blake
+    Irving" is a person, "Berlin Mitte" no)."""
     if not 2 <= len(tokens) <= 4:
         return False
     heads = _folded(lexicon, "org_compound_heads")
@@ -920,7 +920,7 @@ def _previous_word(doc, start: int, cue_compounds: frozenset[str] = frozenset())
     if i < 0:
         return None
     j = i
-    while j >= 2 and doc[j - 1].text == "-" and not doc[j - 1].whitespace_ and not doc[j - 2].whitespace_:
+    while j >= 2 and glued_hyphen(doc, j - 1):
         j -= 2
     compound = fold(doc[j:i + 1].text)
     return compound if j < i and compound in cue_compounds else fold(doc[i].text)
@@ -928,7 +928,7 @@ def _previous_word(doc, start: int, cue_compounds: frozenset[str] = frozenset())
 
 def _compound_head(doc, end: int) -> str | None:
     """The noun after a hyphen glued to the name: "Tiktok-Mutter" -> "mutter"."""
-    if end + 1 < len(doc) and doc[end].text == "-" and not doc[end - 1].whitespace_ and not doc[end].whitespace_:
+    if end + 1 < len(doc) and glued_hyphen(doc, end):
         return fold(doc[end + 1].text)
     return None
 
