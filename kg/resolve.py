@@ -231,9 +231,13 @@ def _canonical_name(counts: Counter, key: str, user: Mapping[str, str], gaz, typ
         if type_ == "Person":  # a person is named in full: "Rebecca Thorsen", not "Thorsen"
             return (possessive, -words, -n, not inner_caps, surface)
         return (possessive, -n, -words, not inner_caps, surface)
+    # an organisation's legal suffix is dropped from its name only where the text also names it
+    # without one ("Tesla Inc" and "Tesla"): "News Corporation" alone is not called "News"
+    seen = {surface.casefold() for surface in counts}
     forms = Counter()
     for surface, n in counts.items():
-        forms[_strip_legal(surface, gaz) if type_ == "Organization" else surface] += n
+        stripped = _strip_legal(surface, gaz) if type_ == "Organization" else surface
+        forms[stripped if stripped.casefold() in seen else surface] += n
     # spellings that differ only in case are one form, shown in CamelCase if any ("TikTok")
     by_case: dict[str, list[str]] = defaultdict(list)
     for form in forms:

@@ -48,6 +48,19 @@ def test_resolve_legal_suffix_genitive_and_typo_merge():
     assert "edit distance" in reasons["Bytedace"] and "genitive" in reasons["Amazons"]
 
 
+def test_resolve_keeps_a_legal_suffix_the_text_never_drops():
+    """"News Corporation" and "News Corp" are one company, named as the text names it, never
+    "News"; a suffix goes only where the bare name is seen too (ANNOTATION.md: the most
+    common full form)."""
+    res = resolve_entities([
+        _t("News Corporation", "Organization", "parent_of", "Fox Entertainment Group", "Organization"),
+        _t("News Corp", "Organization", "located_in", "Delaware", "Place", article="a2"),
+        _t("News Corp", "Organization", "parent_of", "HarperCollins", "Organization", article="a3"),
+    ])
+    orgs = {e.name for e in res.entities if e.type == "Organization"}
+    assert "News Corp" in orgs and "News" not in orgs and "News Corporation" not in orgs
+
+
 def test_resolve_places_across_languages_share_one_entity():
     res = resolve_entities([
         _t("Zalando", "Organization", "hires_in", "États-Unis", "Place"),
