@@ -331,6 +331,8 @@ def _trim(doc, start: int, end: int, lexicon: Lexicon) -> tuple[int, int]:
         or (end - start > 1 and plain_lower(doc[end - 1]))
     ):
         end -= 1
+    if start < end and all(plain_lower(t) and (t.is_stop or t.lower_ in _DETERMINERS) for t in doc[start:end]):
+        return start, start  # "université de" with the name left out: "de" is no name ("franceinfo" is)
     return start, end
 
 
@@ -615,11 +617,15 @@ def _titled_run(doc, span: _Span, lexicon: Lexicon, gaz: Gazetteer, titles: froz
     first name, the person from it (a first name, then capitalised words to the end); not inside
     an institution's name ("Institut Marie Curie") nor a hyphenated first name."""
     start, end = span.start, span.end
-    if end - start < 3 or span.type not in ("Organization", UNKNOWN):
+    if end - start < 3 or span.type not in ("Organization", UNKNOWN, "Person"):
         return None
+    if span.type == "Person" and fold(doc[start].text) in gaz.first_names:
+        return None  # a person NER found, opening on a first name, is one person
     linkers = lexicon.lowered("genitive_linkers")
     before = doc[start - 1].lower_ if start > 0 else ""
-    if not (before in titles or before in linkers and start > 1 and doc[start - 2].lower_ in titles):
+    # "le PDG (extrémiste) de | Snapchat Evan Spiegel": the title, maybe with one word after it
+    if not (before in titles or before in linkers and any(
+            doc[k].lower_ in titles for k in range(max(0, start - 3), start - 1))):
         return None
     heads = lexicon.lowered("institution_heads")
     for k in range(start + 1, end - 1):

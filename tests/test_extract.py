@@ -288,6 +288,27 @@ def test_an_employer_and_a_full_name_ner_ran_together_after_a_title_are_split():
     institute = Doc(spacy.blank("fr").vocab, words=["directeur", "de", "Institut", "Marie", "Curie"])
     assert len(_split_run_together(institute, [_Span(2, 5, "Organization", "ner:ORG")], lexicon, load_gazetteer())) == 1
 
+    # NER's person that opens on the employer, a word between title and "de": split too;
+    # a person opening on a first name stays whole
+    person = Doc(spacy.blank("fr").vocab, words=["le", "PDG", "fantasque", "de", "Orbis", "Claire", "Dubois", "a"])
+    spans = _split_run_together(person, [_Span(4, 7, "Person", "ner:PER")], lexicon, load_gazetteer())
+    assert [(person[s.start:s.end].text, s.type) for s in spans] == [("Orbis", "Organization"),
+                                                                     ("Claire Dubois", "Person")]
+    whole = Doc(spacy.blank("fr").vocab, words=["le", "PDG", "de", "Claire", "Marie", "Dubois", "a"])
+    assert len(_split_run_together(whole, [_Span(3, 6, "Person", "ner:PER")], lexicon, load_gazetteer())) == 1
+
+
+def test_what_ner_leaves_of_a_name_once_its_edges_are_trimmed_must_be_a_name():
+    # NER's "université de" with the name left out: trimming leaves "de", which is no name
+    # (and would otherwise spread to every "de" of the article); "franceinfo" stays one
+    from kg.mentions import _trim
+
+    lexicon = load_rules("fr").lexicon
+    doc = Doc(spacy.blank("fr").vocab, words=["devant", "l'", "université", "de", "Georgetown", "et", "franceinfo"])
+    start, end = _trim(doc, 2, 4, lexicon)
+    assert start == end
+    assert _trim(doc, 6, 7, lexicon) == (6, 7)
+
 
 def test_a_full_name_and_the_employer_ner_ran_into_it_after_de_are_split():
     from kg.mentions import _Span, _split_run_together, load_gazetteer
