@@ -755,6 +755,11 @@ def _type_span(doc, span: _Span, lang: str, lexicon: Lexicon, gaz: Gazetteer, hi
             span.type, span.reason = UNKNOWN, "ner:lone-word"
         elif span.type == "Place" and len(tokens) == 1 and not known:
             span.type, span.reason = UNKNOWN, "ner:place-not-in-gazetteer"
+        elif span.type == "Place" and not known and gaz.place(tokens[0].text) \
+                and all(t.text[:1].isupper() or t.is_punct or t.like_num for t in tokens[1:]):
+            # "France Télévisions", "Paris-Normandie", "France-Antilles": a place and more, and
+            # the whole no place the gazetteer knows: a name built on a place (a channel, a paper)
+            span.type, span.reason = UNKNOWN, "ner:place-name-and-more"
         elif span.type == "Organization" and not known and 2 <= len(tokens) <= 3 \
                 and all(t.is_alpha and t.text[:1].isupper() and not t.text.isupper() for t in tokens) \
                 and _role_apposition(doc, span.end, lexicon, lang):

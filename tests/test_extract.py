@@ -377,3 +377,19 @@ def test_a_company_right_after_a_copula_is_no_subject_for_sites():
         token.pos_ = "DET" if token.text == "le" else "PROPN"
     assert _predicate_nominal(doc[3], lexicon) and _predicate_nominal(doc[7], lexicon)
     assert not _predicate_nominal(doc[0], lexicon) and not _predicate_nominal(doc[9], lexicon)
+
+
+def test_a_place_ner_ran_into_more_name_is_no_place_the_gazetteer_knows():
+    # "France Télévisions", "France-Antilles": NER's place built on a place name, which the
+    # gazetteer does not know whole, is left for the context to type; a real place stays one
+    from kg.mentions import _Span, _type_span, load_gazetteer
+    from kg.pipeline import NO_HINTS
+
+    lexicon, gaz = load_rules("fr").lexicon, load_gazetteer()
+    doc = Doc(spacy.blank("fr").vocab, words=["de", "France", "Télévisions", "et", "de", "France", "-", "Antilles",
+                                               "à", "Nouvelle-Calédonie", "et", "Pakistan", "oriental"])
+    spans = [_Span(1, 3, "Place", "ner:LOC"), _Span(5, 8, "Place", "ner:LOC"), _Span(9, 10, "Place", "ner:LOC"),
+             _Span(11, 13, "Place", "ner:LOC")]
+    for span in spans:
+        _type_span(doc, span, "fr", lexicon, gaz, NO_HINTS)
+    assert [s.type for s in spans] == ["Unknown", "Unknown", "Place", "Place"]
