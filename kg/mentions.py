@@ -1121,8 +1121,10 @@ def _coreference(doc, lexicon: Lexicon, taken: list) -> list:
             wanted = {"person": "Person", "organization": "Organization"}.get(pronouns[low], "any")
         elif low in nouns and _determiner_before(doc, token.i, determiners, used):
             following = doc[token.i + 1] if token.i + 1 < len(doc) else None
-            if following is not None and (following.ent_type_ or following.text == "-"):
+            if following is not None and (following.ent_type_ and not (following.ent_type_ == "Person" and " " in following.text)
+                                          or following.text == "-"):
                 continue  # "the company Stripe", "des Konzerns Siemens": a name follows
+            # (a full name right after it does not name it: "le directeur du groupe | Jérôme Fenoglio")
             if _name_soon_after(doc, token.i):
                 continue  # "du groupe californien de logiciels Oracle", "la chaîne du groupe Canal+"
             if following is not None and following.lower_ in lexicon.lowered("relation_compound_heads"):

@@ -72,3 +72,10 @@ def test_syntax_titles_in_a_list_of_speakers_stay_with_their_own_person(extract)
     got = extract(text, "fr")
     assert ("Sébastien Missoffe", "works_at", "Google France") in got
     assert ("Laurence Lafont", "works_at", "franceinfo") not in got
+
+
+def test_coreference_a_full_name_after_the_company_noun_does_not_name_the_company(extract):
+    # "le directeur du groupe | Paul Mercier": the noun refers back to Orbis; a person's full
+    # name after it is the director, not the group's name
+    text = "La société Orbis a publié ses comptes mardi. Le directeur du groupe Paul Mercier a signé."
+    assert ("Paul Mercier", "works_at", "Orbis") in extract(text, "fr")
