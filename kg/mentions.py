@@ -1049,6 +1049,17 @@ def _antecedent(doc, token, wanted: str, window_start: int):
     return best
 
 
+def _rival_named_after(doc, i: int) -> bool:
+    """A company named right after the rival noun at ``i``, across at most two adjectives or
+    place words ("son rival sud-coréen Samsung", "US rivals Ford")."""
+    for token in doc[i + 1:i + 4]:
+        if token.ent_type_ == "Organization":
+            return True
+        if not (token.pos_ == "ADJ" or token.ent_type_ == "Place" or token.text == "-"):
+            return False
+    return False
+
+
 def _name_soon_after(doc, i: int) -> bool:
     """A company name within three words after the noun at ``i``, with no punctuation or verb
     between: the noun introduces that name rather than referring back."""
@@ -1104,6 +1115,7 @@ def _coreference(doc, lexicon: Lexicon, taken: list) -> list:
 
     pronouns = lexicon.pairs("pronouns")  # word -> Person | Organization | any
     implicit = lexicon.lowered("implicit_titles")
+    rivals = lexicon.lowered("rival_nouns")
     nouns = lexicon.lowered("org_anaphora")
     determiners = lexicon.lowered("anaphora_determiners")
     used = {span.start for span, _ in taken}
@@ -1130,6 +1142,11 @@ def _coreference(doc, lexicon: Lexicon, taken: list) -> list:
             if following is not None and following.lower_ in lexicon.lowered("relation_compound_heads"):
                 continue  # "la société mère de X": a parent company, not the company named before
             wanted, weight, fallback = "Organization", ANAPHORA_FACTOR, topic
+        elif low in rivals and _rival_named_after(doc, token.i) and not any(
+                e.label_ == "Organization" and e.start < token.i for e in token.sent.ents):
+            # "Rival Sony will launch ...", "bietet Konkurrent Cyberport": with no company
+            # before it in the sentence, the rival is the rival of the company named before
+            wanted, weight = "Organization", IMPLICIT_FACTOR
         elif (low in implicit and token.i + 1 < len(doc) and doc[token.i + 1].ent_type_ == "Person"
               and not any(e.label_ == "Organization" for e in token.sent.ents)):
             # "said chief executive X" with no company in the sentence: the title is X's post at
