@@ -1115,7 +1115,7 @@ def _coreference(doc, lexicon: Lexicon, taken: list) -> list:
 
     pronouns = lexicon.pairs("pronouns")  # word -> Person | Organization | any
     implicit = lexicon.lowered("implicit_titles")
-    rivals = lexicon.lowered("rival_nouns")
+    rivals = lexicon.lowered("rival_nouns") if "rival_nouns" in lexicon.lists else frozenset()  # a rule list, optional
     nouns = lexicon.lowered("org_anaphora")
     determiners = lexicon.lowered("anaphora_determiners")
     used = {span.start for span, _ in taken}
