@@ -1060,6 +1060,15 @@ def _rival_named_after(doc, i: int) -> bool:
     return False
 
 
+def _names_the_noun(following) -> bool:
+    """The token after a company noun names that company ("the company Stripe", "des Konzerns
+    Siemens", "la société X-Y"); a person's full name there does not ("le directeur du groupe |
+    Jérôme Fenoglio": the group is the company named before)."""
+    if following.text == "-":
+        return True
+    return bool(following.ent_type_) and not (following.ent_type_ == "Person" and " " in following.text)
+
+
 def _name_soon_after(doc, i: int) -> bool:
     """A company name within three words after the noun at ``i``, with no punctuation or verb
     between: the noun introduces that name rather than referring back."""
@@ -1115,7 +1124,7 @@ def _coreference(doc, lexicon: Lexicon, taken: list) -> list:
 
     pronouns = lexicon.pairs("pronouns")  # word -> Person | Organization | any
     implicit = lexicon.lowered("implicit_titles")
-    rivals = lexicon.lowered("rival_nouns") if "rival_nouns" in lexicon.lists else frozenset()  # a rule list, optional
+    rivals = lexicon.lowered("rival_nouns")
     nouns = lexicon.lowered("org_anaphora")
     determiners = lexicon.lowered("anaphora_determiners")
     used = {span.start for span, _ in taken}
@@ -1133,10 +1142,8 @@ def _coreference(doc, lexicon: Lexicon, taken: list) -> list:
             wanted = {"person": "Person", "organization": "Organization"}.get(pronouns[low], "any")
         elif low in nouns and _determiner_before(doc, token.i, determiners, used):
             following = doc[token.i + 1] if token.i + 1 < len(doc) else None
-            if following is not None and (following.ent_type_ and not (following.ent_type_ == "Person" and " " in following.text)
-                                          or following.text == "-"):
+            if following is not None and _names_the_noun(following):
                 continue  # "the company Stripe", "des Konzerns Siemens": a name follows
-            # (a full name right after it does not name it: "le directeur du groupe | Jérôme Fenoglio")
             if _name_soon_after(doc, token.i):
                 continue  # "du groupe californien de logiciels Oracle", "la chaîne du groupe Canal+"
             if following is not None and following.lower_ in lexicon.lowered("relation_compound_heads"):

@@ -90,6 +90,7 @@ OPTIONAL_LISTS = (
     "past_auxiliaries",  # "avoir": with a past participle, a finished past ("a dirigé"); not English "have"
     "copulas",  # "être", "become": a company named right after one is a predicate, not a subject
     "trusted_ner_labels",  # "Person": NER's label kept on a name of capitalised words with no known first name
+    "rival_nouns",  # "rival", "Konkurrent": with a company after it and none before, it stands for the one named before
 )
 # Word -> word tables the engine reads when present.
 ENGINE_TABLES = (
